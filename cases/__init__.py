@@ -1,0 +1,1 @@
+"""Case data bundled with gridcoherence (data only; see README.md here)."""
