@@ -1,0 +1,71 @@
+"""Input checks shared across the package.
+
+Each check raises an error that names the offending argument (and, for per-node
+arrays, the first offending node) so that a user can find the bad number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_node_array", "check_finite", "as_frequencies"]
+
+
+def check_finite(name, values):
+    """Raise ``ValueError`` naming ``name`` and the first index holding NaN or inf."""
+    values = np.asarray(values)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        index = np.unravel_index(np.flatnonzero(bad)[0], values.shape)
+        where = index[0] if len(index) == 1 else index
+        raise ValueError(f"{name} has a non-finite value ({values[index]!r}) at index {where}")
+    return values
+
+
+def as_node_array(name, values, n=None, *, minimum=None, strict=False, dtype=float):
+    """Validate a per-node parameter array.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in error messages (e.g. ``"m"`` or ``"inertia"``).
+    values : array_like
+        Scalar (broadcast to ``n``) or 1-D array.
+    n : int, optional
+        Required length.
+    minimum : float, optional
+        Lower bound; ``strict`` makes it exclusive.
+
+    Returns
+    -------
+    ndarray
+        A contiguous 1-D float array.
+    """
+    arr = np.asarray(values, dtype=dtype)
+    if arr.ndim == 0 and n is not None:
+        arr = np.full(n, arr.item(), dtype=dtype)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have length {n}, got {arr.shape[0]}")
+    check_finite(name, arr)
+    if minimum is not None:
+        bad = arr <= minimum if strict else arr < minimum
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            relation = ">" if strict else ">="
+            raise ValueError(
+                f"{name} must be {relation} {minimum} at every node; node {i} has {arr[i]!r}"
+            )
+    return np.ascontiguousarray(arr)
+
+
+def as_frequencies(s):
+    """Return complex frequencies as a 1-D complex array and whether the input was scalar."""
+    arr = np.asarray(s, dtype=complex)
+    scalar = arr.ndim == 0
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1:
+        raise ValueError(f"frequencies s must be a scalar or 1-D array, got shape {arr.shape}")
+    check_finite("s", arr)
+    return arr, scalar
