@@ -1,3 +1,47 @@
-"""gridcoherence: coherence, aggregation and reduction of large networked dynamical systems."""
+"""gridcoherence: coherence, aggregation and reduction of large networked dynamical systems.
+
+The package answers which groups of nodes (machines) in a network move together, and
+what small model reproduces how they move:
+
+* :mod:`~gridcoherence.nodes` -- node dynamics g_i(s) (vectorised swing+turbine family,
+  general LTI nodes);
+* :mod:`~gridcoherence.coupling`, :mod:`~gridcoherence.laplacian` -- f(s) and L;
+* :mod:`~gridcoherence.network` -- :class:`NetworkModel`, T(s) = (G^{-1} + f L)^{-1};
+* :mod:`~gridcoherence.aggregate` -- coherent aggregates ghat = (sum g_i^{-1})^{-1};
+* :mod:`~gridcoherence.coherence` -- incoherence measures, bounds, time-domain deviation;
+* :mod:`~gridcoherence.simulate` -- sparse time responses.
+"""
+
+from .aggregate import coherent_aggregate, harmonic_mean
+from .coupling import Coupling
+from .laplacian import (
+    DisconnectedNetworkError,
+    algebraic_connectivity,
+    build_laplacian,
+    smallest_eigenpairs,
+    validate_laplacian,
+)
+from .network import NetworkModel
+from .nodes import LTINodes, StackedNodes, SwingTurbineNodes
+from .simulate import ExponentialApproach, Sampled, Sinusoid, Step
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "NetworkModel",
+    "SwingTurbineNodes",
+    "LTINodes",
+    "StackedNodes",
+    "Coupling",
+    "coherent_aggregate",
+    "harmonic_mean",
+    "build_laplacian",
+    "validate_laplacian",
+    "smallest_eigenpairs",
+    "algebraic_connectivity",
+    "DisconnectedNetworkError",
+    "Step",
+    "ExponentialApproach",
+    "Sinusoid",
+    "Sampled",
+]
