@@ -204,7 +204,10 @@ def integrate_gradient_flow(
         return tuple(chunk.reshape(s) for chunk, s in zip(np.split(y, splits), shapes))
 
     def rhs(_t, y):
-        return -np.concatenate([g.ravel() for g in model.gradients(unflatten(y))])
+        # Trial stages of a rejected step may overflow (e.g. exponential losses); the solver's
+        # error control rejects such a step, and accepted states are checked for finiteness.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return -np.concatenate([g.ravel() for g in model.gradients(unflatten(y))])
 
     y0 = np.concatenate([p.ravel() for p in params])
     solver = getattr(scipy.integrate, method)(rhs, 0.0, y0, t_max, rtol=rtol, atol=atol)
