@@ -40,7 +40,8 @@ __all__ = [
     "as_continuous_statespace",
     "as_stable_weight",
     "stable_unstable_split",
-    "lyapunov_cholesky_factors",
+    "controllability_factor",
+    "observability_factor",
     "weighted_gramian_factors",
     "project_balanced",
     "dc_gain",
@@ -169,25 +170,38 @@ def stable_unstable_split(A, B, C, stability_margin):
     return stable, unstable
 
 
-def lyapunov_cholesky_factors(A, B, C):
-    """Cholesky factors of the gramians of a stable (A, B, C) via SLICOT SB03OD.
+def _sb03od(A, rhs, transpose):
+    """Upper-triangular Cholesky factor U from SLICOT SB03OD (one stable Lyapunov equation).
 
-    Returns
-    -------
-    S : ndarray, shape (n, n)
-        Controllability factor, A P + P A^T + B B^T = 0 with P = S S^T.
-    R : ndarray, shape (n, n)
-        Observability factor, A^T Q + Q A + C^T C = 0 with Q = R^T R. O(n^3).
+    ``transpose=True``: A X + X A^T = -rhs rhs^T with X = U U^T (rhs n x k);
+    ``transpose=False``: A^T X + X A = -rhs^T rhs with X = U^T U (rhs k x n).
     """
     n = A.shape[0]
-    m, p = B.shape[1], C.shape[0]
-    padded_b = np.zeros((n, max(n, m)))
-    padded_b[:, :m] = B
-    S, scale_c, _ = slycot.sb03od(n, m, np.array(A, order="F"), np.zeros((n, n)), padded_b, "C", trans="T")
-    padded_c = np.zeros((max(n, p), n))
-    padded_c[:p] = C
-    R, scale_o, _ = slycot.sb03od(n, p, np.array(A, order="F"), np.zeros((n, n)), padded_c, "C", trans="N")
-    return np.triu(S) / scale_c, np.triu(R) / scale_o
+    k = rhs.shape[1] if transpose else rhs.shape[0]
+    if k == 0 or n == 0:
+        return np.zeros((n, n))
+    if transpose:
+        padded = np.zeros((n, max(n, k)))
+        padded[:, :k] = rhs
+    else:
+        padded = np.zeros((max(n, k), n))
+        padded[:k] = rhs
+    try:
+        U, scale, _ = slycot.sb03od(n, k, np.array(A, order="F"), np.zeros((n, n)), padded, "C",
+                                    trans="T" if transpose else "N")
+    except slycot.exceptions.SlycotArithmeticError as error:
+        raise ValueError(f"gramian factor failed: the state matrix is not stable ({error})") from error
+    return np.triu(U[:n, :n]) / scale
+
+
+def controllability_factor(A, B):
+    """S with A P + P A^T + B B^T = 0, P = S S^T (SLICOT SB03OD, stable A). O(n^3)."""
+    return _sb03od(A, B, transpose=True)
+
+
+def observability_factor(A, C):
+    """R with A^T Q + Q A + C^T C = 0, Q = R^T R (SLICOT SB03OD, stable A). O(n^3)."""
+    return _sb03od(A, C, transpose=False)
 
 
 def _leading_block_factor(factor_rows, n):
@@ -225,8 +239,8 @@ def weighted_gramian_factors(A, B, C, D, input_weight=None, output_weight=None):
         V = output_weight
         A_o = np.block([[A, np.zeros((n, V.nstates))], [V.B @ C, V.A]])
         C_o = np.hstack([V.D @ C, V.C])
-    S_ext, _ = lyapunov_cholesky_factors(A_c, B_c, np.zeros((0, A_c.shape[0])))
-    _, R_ext = lyapunov_cholesky_factors(A_o, np.zeros((A_o.shape[0], 0)), C_o)
+    S_ext = controllability_factor(A_c, B_c)
+    R_ext = observability_factor(A_o, C_o)
     S = _leading_block_factor(S_ext[:n], n)
     R = _leading_block_factor(R_ext[:, :n].T, n).T
     return S, R
