@@ -1,0 +1,148 @@
+"""Tests of gridcoherence.aggregate_reduction: Table 3-II (Sec. 3.3.3), interpretation,
+baselines, structured large-aggregate path, bad input."""
+
+import control
+import numpy as np
+import pytest
+
+from gridcoherence.aggregate import coherent_aggregate
+from gridcoherence.aggregate_reduction import (
+    closed_loop_system,
+    germond_podmore_aggregate,
+    interpret_machine,
+    reduce_aggregate,
+)
+from gridcoherence.metrics import step_error_metrics
+from gridcoherence.nodes import SwingTurbineNodes
+
+# Table 3-I: five generators; mhat, dhat of the group.
+GAINS = np.array([0.0218, 0.0256, 0.0236, 0.0255, 0.0192])
+TAUS = np.array([9.08, 5.26, 2.29, 7.97, 3.24])
+PUBLISHED = {  # Table 3-II: L2, Linf, Hinf
+    "Germond": (3.9594, 1.9974, 5.1431),
+    "BT2-tb": (4.3737, 2.1454, 7.5879),
+    "BT2-cl": (2.0376, 0.9934, 2.0381),
+    "BT3-tb": (0.0967, 0.0361, 0.1315),
+    "BT3-cl": (0.0704, 0.0249, 0.0317),
+}
+
+
+@pytest.fixture(scope="module")
+def table_aggregate():
+    return SwingTurbineNodes([0.0683], [0.0107], turbine_gain=[GAINS], turbine_tau=[TAUS])
+
+
+def random_aggregate(p, seed):
+    rng = np.random.default_rng(seed)
+    gain = rng.uniform(0.5, 1.5, p) * 0.1157 / p
+    return SwingTurbineNodes([0.0683], [0.0107], turbine_gain=gain, turbine_tau=rng.uniform(2.0, 10.0, p),
+                             turbine_node=np.zeros(p, dtype=np.int64))
+
+
+@pytest.fixture(scope="module")
+def table_models(table_aggregate):
+    models = {"Germond": closed_loop_system(germond_podmore_aggregate(table_aggregate))}
+    for order in (2, 3):
+        for method in ("tb", "cl"):
+            models[f"BT{order}-{method}"] = reduce_aggregate(table_aggregate, order, method).system
+    return models
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_table3_2_within_one_percent(name, table_aggregate, table_models):
+    metrics = step_error_metrics(closed_loop_system(table_aggregate), table_models[name], step=1.0)
+    ours = np.array([metrics.l2, metrics.linf, metrics.hinf])
+    np.testing.assert_allclose(ours, PUBLISHED[name], rtol=0.01)
+
+
+def test_bt3_tb_turbine_interpretation(table_aggregate):
+    result = reduce_aggregate(table_aggregate, 3, "tb")
+    # Published reduced turbine (0.0266 s + 0.0057)/(s^2 + 0.5046 s + 0.0489).
+    tf = control.tf(result.turbine)
+    num, den = tf.num[0][0] / tf.den[0][0][0], tf.den[0][0] / tf.den[0][0][0]
+    np.testing.assert_array_equal(np.round(num, 4), [0.0266, 0.0057])
+    np.testing.assert_allclose(den[1:], [0.5046, 0.0489], rtol=5e-3)
+    # = 0.0473/(2.68 s + 1) + 0.0684/(7.64 s + 1); the machine part is mhat, dhat.
+    interpretation = result.interpretation
+    assert interpretation.physical
+    np.testing.assert_allclose(interpretation.turbine_tau, [2.68, 7.64], rtol=5e-3)
+    np.testing.assert_allclose(interpretation.turbine_gain, [0.0473, 0.0684], rtol=5e-3)
+    np.testing.assert_allclose([interpretation.m, interpretation.d], [0.0683, 0.0107], rtol=5e-3)
+
+
+def test_bt2_cl_machine_interpretation(table_aggregate):
+    interpretation = reduce_aggregate(table_aggregate, 2, "cl").interpretation
+    assert interpretation.physical and interpretation.reason == ""
+    np.testing.assert_allclose(
+        [interpretation.m, interpretation.d, interpretation.turbine_gain[0], interpretation.turbine_tau[0]],
+        [0.06715, 0.01464, 0.1118, 4.9733], rtol=5e-3,
+    )
+    nodes = interpretation.to_nodes()
+    s = np.array([0.05j, 0.4j, 2.0j])
+    model = reduce_aggregate(table_aggregate, 2, "cl").system
+    np.testing.assert_allclose(nodes.transfer(s)[:, 0], model(s).ravel(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("method,order", [("cl", 2), ("cl", 3), ("tb", 2), ("tb", 3)])
+def test_dc_matched_exactly(method, order, table_aggregate):
+    result = reduce_aggregate(table_aggregate, order, method)
+    exact = 1.0 / (0.0107 + GAINS.sum())
+    assert abs(float(result.system.dcgain()) - exact) <= 1e-12 * exact
+
+
+def test_group_of_nodes_is_aggregated(table_aggregate):
+    nodes = SwingTurbineNodes(np.full(5, 0.0683 / 5), np.full(5, 0.0107 / 5), turbine_gain=GAINS, turbine_tau=TAUS)
+    from_group = reduce_aggregate(nodes, 3, "cl", group=np.arange(5))
+    direct = reduce_aggregate(coherent_aggregate(nodes), 3, "cl")
+    w = np.logspace(-3, 1, 40)
+    np.testing.assert_allclose(from_group.system(1j * w), direct.system(1j * w), rtol=1e-12)
+    np.testing.assert_allclose(from_group.system(1j * w), reduce_aggregate(table_aggregate, 3, "cl").system(1j * w),
+                               rtol=1e-9)
+
+
+def test_nonphysical_interpretation_is_flagged():
+    # 1/(s^2 + 0.2 s + 1) * (s + 3): N = s + 3, D = s^2 + 0.2 s + 1 = (s - 2.8)(s + 3) + 9.4.
+    interpretation = interpret_machine(control.tf([1.0, 3.0], [1.0, 0.2, 1.0]))
+    assert interpretation.m == pytest.approx(1.0) and interpretation.d == pytest.approx(-2.8)
+    assert not interpretation.physical and "damping" in interpretation.reason
+    with pytest.raises(ValueError, match="no physical interpretation"):
+        interpretation.to_nodes()
+    complex_turbines = interpret_machine(control.tf([1.0, 0.2, 1.0], [1.0, 1.0, 2.0, 1.0]))
+    assert not complex_turbines.physical and "complex" in complex_turbines.reason
+
+
+@pytest.mark.parametrize("method", ["cl", "tb"])
+def test_structured_path_matches_dense(method):
+    aggregate = random_aggregate(500, seed=4)
+    dense = reduce_aggregate(aggregate, 3, method, structured=False)
+    fast = reduce_aggregate(aggregate, 3, method, structured=True)
+    assert fast.structured and not dense.structured
+    w = np.logspace(-4, 2, 100)
+    expected = dense.system(1j * w).ravel()
+    np.testing.assert_allclose(fast.system(1j * w).ravel(), expected, atol=1e-8 * np.abs(expected).max())
+    np.testing.assert_allclose(fast.hankel_singular_values[:4], dense.hankel_singular_values[:4],
+                               rtol=0, atol=1e-10 * dense.hankel_singular_values[0])
+
+
+def test_structured_path_handles_100k_turbines():
+    aggregate = random_aggregate(100_000, seed=5)
+    result = reduce_aggregate(aggregate, 3, "cl")
+    assert result.structured and result.system.nstates == 3
+    assert np.all(np.linalg.eigvals(result.system.A).real < 0)
+    exact = 1.0 / (0.0107 + aggregate.turbine_gain.sum())
+    assert abs(float(result.system.dcgain()) - exact) <= 1e-12 * exact
+
+
+def test_bad_input(table_aggregate):
+    with pytest.raises(ValueError, match="order"):
+        reduce_aggregate(table_aggregate, 1, "tb")
+    with pytest.raises(ValueError, match="order"):
+        reduce_aggregate(table_aggregate, 7, "cl")
+    with pytest.raises(ValueError, match="method"):
+        reduce_aggregate(table_aggregate, 2, "xx")
+    with pytest.raises(ValueError, match="stable"):
+        reduce_aggregate(table_aggregate, 2, "cl", weight=control.tf([1.0, 1.0], [1.0, -0.1]))
+    with pytest.raises(ValueError, match="no turbines"):
+        reduce_aggregate(SwingTurbineNodes([1.0], [0.1]), 1, "cl")
+    with pytest.raises(TypeError):
+        reduce_aggregate(control.tf([1.0], [1.0, 1.0]), 1, "cl")
