@@ -1,0 +1,17 @@
+"""Write fig3_8.json and fig3_8.png (Sec. 3.3.3); see gridcoherence.experiments.aggregate_order.fig3_8."""
+
+import argparse
+
+from gridcoherence.experiments.aggregate_order import fig3_8
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="results", help="output folder")
+    parser.add_argument("--quick", action="store_true", help="coarse grids, runs in seconds")
+    args = parser.parse_args()
+    fig3_8(args.out, quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()
