@@ -1,0 +1,9 @@
+"""Reproduce dissertation Fig. 2-6; see gridcoherence.learning.experiments.fig2_6.
+
+Usage: python scripts/fig2_6.py [--out DIR] [--quick] [--seed N]
+"""
+
+from gridcoherence.learning.experiments import run_cli
+
+if __name__ == "__main__":
+    run_cli("fig2_6")
