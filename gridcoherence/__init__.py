@@ -13,6 +13,14 @@ what small model reproduces how they move:
 """
 
 from .aggregate import coherent_aggregate, harmonic_mean
+from .coherence import (
+    aggregate_response,
+    coherence_bound,
+    coherence_deviation,
+    concentration_gap,
+    harmonic_expectation,
+    incoherence,
+)
 from .coupling import Coupling
 from .laplacian import (
     DisconnectedNetworkError,
@@ -35,6 +43,12 @@ __all__ = [
     "Coupling",
     "coherent_aggregate",
     "harmonic_mean",
+    "incoherence",
+    "coherence_bound",
+    "coherence_deviation",
+    "aggregate_response",
+    "harmonic_expectation",
+    "concentration_gap",
     "build_laplacian",
     "validate_laplacian",
     "smallest_eigenpairs",
