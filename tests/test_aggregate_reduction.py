@@ -146,3 +146,12 @@ def test_bad_input(table_aggregate):
         reduce_aggregate(SwingTurbineNodes([1.0], [0.1]), 1, "cl")
     with pytest.raises(TypeError):
         reduce_aggregate(control.tf([1.0], [1.0, 1.0]), 1, "cl")
+
+
+def test_table3_2_driver_writes_json_and_png(tmp_path):
+    from gridcoherence.experiments.aggregate_order import table3_2
+
+    result = table3_2(tmp_path, quick=True)
+    assert (tmp_path / "table3_2.json").stat().st_size > 0 and (tmp_path / "table3_2.png").stat().st_size > 0
+    for name in PUBLISHED:
+        assert abs(result["rows"][name]["relative_difference"]["L2"]) < 0.01
