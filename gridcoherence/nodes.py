@@ -270,8 +270,12 @@ class SwingTurbineNodes(NodeDynamics):
         s, scalar = as_frequencies(s)
         h = s[:, None] * self.m[None, :] + self.d[None, :]
         if self.n_turbines:
-            turbines = self.turbine_gain[None, :] / (s[:, None] * self.turbine_tau[None, :] + 1.0)
-            h = h + (self.incidence @ turbines.T).T
+            # Frequencies in batches so the (batch, turbines) temporary stays ~32 MB.
+            batch = max(1, 2_000_000 // self.n_turbines)
+            for lo in range(0, s.size, batch):
+                part = s[lo:lo + batch, None]
+                turbines = self.turbine_gain[None, :] / (part * self.turbine_tau[None, :] + 1.0)
+                h[lo:lo + batch] += (self.incidence @ turbines.T).T
         return h[0] if scalar else h
 
     def realization(self):

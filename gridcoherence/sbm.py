@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._numeric import sorted_unique
 from ._validation import check_finite
 from .nodes import SwingTurbineNodes
 
@@ -82,18 +83,12 @@ class SBMSample:
         return int((self.laplacian.nnz - self.laplacian.shape[0]) // 2)
 
 
-def _sorted_unique(values):
-    # Sort-based: numpy 2.x's hash-based np.unique is ~10x slower on 10^7 int64s.
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
-
-
 def _distinct_pairs(rng, count, n_candidates, decode):
     """``count`` distinct indices out of ``n_candidates`` (rejection of duplicates)."""
-    chosen = _sorted_unique(rng.integers(0, n_candidates, size=count, dtype=np.int64))
+    chosen = sorted_unique(rng.integers(0, n_candidates, size=count, dtype=np.int64))
     while chosen.size < count:
         extra = rng.integers(0, n_candidates, size=count - chosen.size, dtype=np.int64)
-        chosen = _sorted_unique(np.r_[chosen, extra])
+        chosen = sorted_unique(np.r_[chosen, extra])
     return decode(chosen)
 
 
