@@ -9,10 +9,20 @@ what small model reproduces how they move:
 * :mod:`~gridcoherence.network` -- :class:`NetworkModel`, T(s) = (G^{-1} + f L)^{-1};
 * :mod:`~gridcoherence.aggregate` -- coherent aggregates ghat = (sum g_i^{-1})^{-1};
 * :mod:`~gridcoherence.coherence` -- incoherence measures, bounds, time-domain deviation;
-* :mod:`~gridcoherence.simulate` -- sparse time responses.
+* :mod:`~gridcoherence.simulate` -- sparse time responses;
+* :mod:`~gridcoherence.balanced`, :mod:`~gridcoherence.aggregate_reduction` -- frequency-
+  weighted balanced truncation and reduced-order aggregate machines;
+* :mod:`~gridcoherence.metrics` -- step-response error metrics.
 """
 
 from .aggregate import coherent_aggregate, harmonic_mean
+from .aggregate_reduction import (
+    AggregateReduction,
+    germond_podmore_aggregate,
+    guggilam_aggregate,
+    reduce_aggregate,
+)
+from .balanced import BalancedTruncation, balanced_truncation
 from .coherence import (
     aggregate_response,
     coherence_bound,
@@ -30,6 +40,7 @@ from .laplacian import (
     validate_laplacian,
 )
 from .network import NetworkModel
+from .metrics import StepErrorMetrics, step_error_metrics
 from .nodes import LTINodes, StackedNodes, SwingTurbineNodes
 from .simulate import ExponentialApproach, Sampled, Sinusoid, Step
 
@@ -54,6 +65,14 @@ __all__ = [
     "smallest_eigenpairs",
     "algebraic_connectivity",
     "DisconnectedNetworkError",
+    "balanced_truncation",
+    "BalancedTruncation",
+    "reduce_aggregate",
+    "AggregateReduction",
+    "germond_podmore_aggregate",
+    "guggilam_aggregate",
+    "step_error_metrics",
+    "StepErrorMetrics",
     "Step",
     "ExponentialApproach",
     "Sinusoid",
