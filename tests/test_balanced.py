@@ -9,7 +9,8 @@ import pytest
 
 from gridcoherence.balanced import balanced_truncation, dc_gain, stable_unstable_split
 
-SLICOT_DATA = Path("/work/shared/data/slicot/AB09ID.dat")
+# shared/ sits beside the repository, on developers' machines and in CI alike.
+SLICOT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "slicot" / "AB09ID.dat"
 
 
 def load_ab09id():
