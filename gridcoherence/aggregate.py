@@ -107,7 +107,7 @@ def _aggregate_general(nodes: NodeDynamics):
     return LTINodes([aggregate])
 
 
-def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True):
+def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True, mean=False):
     """The coherent aggregate ghat(s) = (sum_{i in group} g_i^{-1}(s))^{-1} as one node.
 
     Parameters
@@ -124,6 +124,10 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True):
         General nodes only: verify the realization against the frequency-domain harmonic
         mean at a few frequencies and raise ``ArithmeticError`` if they disagree by more
         than 1e-6 relative.
+    mean : bool
+        Return the coherent dynamics gbar(s) = |group| ghat(s) (the harmonic mean
+        (3.4)) instead of ghat: the same realization with its output scaled (family
+        nodes: every coefficient divided by the group size).
 
     Returns
     -------
@@ -149,8 +153,15 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True):
             raise ValueError("cannot aggregate an empty group")
         nodes = nodes.subset(group)
     nodes = _as_family(nodes)
+    size = nodes.n
     if isinstance(nodes, SwingTurbineNodes):
-        return _aggregate_family(nodes, merge_rtol)
+        aggregate = _aggregate_family(nodes, merge_rtol)
+        if mean:
+            aggregate = SwingTurbineNodes(aggregate.m / size, aggregate.d / size,
+                                          turbine_gain=aggregate.turbine_gain / size,
+                                          turbine_tau=aggregate.turbine_tau,
+                                          turbine_node=aggregate.turbine_node)
+        return aggregate
     aggregate = _aggregate_general(nodes)
     if check:
         s = np.array([0.05j, 0.7 + 0.3j, 3j, 20j + 1.0])
@@ -162,7 +173,7 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True):
                 f"aggregate realization disagrees with the harmonic mean by {error:.2e} "
                 f"(relative); the polynomial construction is ill-conditioned for this group"
             )
-    return aggregate
+    return LTINodes([size * aggregate.systems[0]]) if mean else aggregate
 
 
 def mean_inverse_transfer(nodes, s, chunk=200_000):

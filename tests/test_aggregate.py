@@ -77,3 +77,11 @@ def test_homogeneous_decomposition_3_3(rng):
         h = nodes.inverse_transfer(s)[0]
         expected = np.ones((n, n)) / (n * h) + (V[:, 1:] / (h + model.coupling(s) * lam[1:])) @ V[:, 1:].T
         np.testing.assert_allclose(model.transfer_matrix(s), expected, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["family", "general"])
+def test_mean_option_gives_harmonic_mean(kind):
+    nodes = random_family(6, 11) if kind == "family" else random_lti_nodes(4, 12)
+    gbar = gc.coherent_aggregate(nodes, mean=True)
+    s = np.array([0.4j, 1.5 + 0.5j])
+    np.testing.assert_allclose(gbar.transfer(s)[:, 0], gc.harmonic_mean(nodes, s), rtol=1e-9)
