@@ -79,8 +79,10 @@ Random nodes (``source = "random_family"``): ``seed`` and optional ``ranges`` fo
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -568,7 +570,7 @@ def _pandapower_net(source, network, kind, folder, base_mva, frequency):
         try:
             if kind == "pandapower_json":
                 return pp.from_json(str(file))
-            from pandapower.converter import from_mpc
+            from pandapower.converter.matpower import from_mpc
             return from_mpc(str(file), f_hz=frequency or 50.0)
         except Exception as exc:  # the converters raise many types on malformed input
             raise CaseError(source, "network.file", f"could not read {file.name}: {exc}") from exc
@@ -607,6 +609,7 @@ def _inline_net(source, network, base_mva, frequency):
         raise CaseError(source, "network.branch", f"row {int(np.flatnonzero(branch[:, 3] == 0)[0])} has "
                         "zero reactance")
     n_bus, n_gen, n_branch = len(bus), len(gen), len(branch)
+    bus, branch = _charging_to_shunts(bus, branch, base_mva)
     ppc_bus = np.zeros((n_bus, 13))
     ppc_bus[:, [0, 1, 2, 3, 4, 5, 7, 8, 9]] = bus[:, [0, 1, 2, 3, 4, 5, 6, 7, 8]]
     ppc_bus[:, 6] = 1
@@ -620,11 +623,37 @@ def _inline_net(source, network, base_mva, frequency):
     ppc_branch[:, 8], ppc_branch[:, 9] = branch[:, 5], branch[:, 6]
     ppc_branch[:, 10], ppc_branch[:, 11], ppc_branch[:, 12] = 1, -360, 360
     ppc = {"version": "2", "baseMVA": float(base_mva), "bus": ppc_bus, "gen": ppc_gen, "branch": ppc_branch}
-    import warnings
+    converter_log = logging.getLogger("pandapower.converter.pypower.from_ppc")
+    level = converter_log.level
+    converter_log.setLevel(logging.ERROR)  # it notes every tapped branch between equal kV levels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return from_ppc(ppc, f_hz=frequency, validate_conversion=False)
+    finally:
+        converter_log.setLevel(level)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return from_ppc(ppc, f_hz=frequency, validate_conversion=False)
+
+def _charging_to_shunts(bus, branch, base_mva):
+    """Move the charging of tapped branches into exactly equivalent bus shunts.
+
+    pandapower's converter turns tapped branches into transformers, whose model has no
+    line charging. In the MATPOWER pi model the charging b/2 of a tapped branch appears
+    as j b/2 / |t|^2 at the from bus and j b/2 at the to bus, so those shunts (in Mvar at
+    1 p.u.) reproduce the admittance matrix exactly.
+    """
+    tapped = ((branch[:, 5] != 0) & (branch[:, 5] != 1)) | (branch[:, 6] != 0)
+    moved = tapped & (branch[:, 4] != 0)
+    if not moved.any():
+        return bus, branch
+    bus, branch = bus.copy(), branch.copy()
+    row = {int(number): i for i, number in enumerate(bus[:, 0])}
+    for k in np.flatnonzero(moved):
+        half = branch[k, 4] / 2 * base_mva
+        bus[row[int(branch[k, 0])], 5] += half / branch[k, 5] ** 2
+        bus[row[int(branch[k, 1])], 5] += half
+        branch[k, 4] = 0.0
+    return bus, branch
 
 
 def _power_network(source, network, kind, machines, folder, overrides, base_mva, frequency):

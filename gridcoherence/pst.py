@@ -231,7 +231,9 @@ def _network_tables(data):
         if kind not in _PST_TO_MATPOWER_TYPE:
             raise PSTParseError(f"{data.path.name}: bus {int(row[0])} has unknown bus type {kind}")
         base_kv = float(row[12]) if bus.shape[1] > 12 and row[12] > 0 else 1.0
-        bus_rows.append([int(row[0]), _PST_TO_MATPOWER_TYPE[kind], row[5] * base, row[6] * base,
+        # Generation at a PQ bus is a fixed injection: net it against the load there.
+        p_load, q_load = (row[5], row[6]) if kind in (1, 2) else (row[5] - row[3], row[6] - row[4])
+        bus_rows.append([int(row[0]), _PST_TO_MATPOWER_TYPE[kind], p_load * base, q_load * base,
                          row[7] * base, row[8] * base, row[1], row[2], base_kv])
         if kind in (1, 2):
             gen_rows.append([int(row[0]), row[3] * base, row[4] * base, row[1]])
