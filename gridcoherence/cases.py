@@ -88,7 +88,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from .laplacian import build_laplacian, smallest_eigenpairs
 from .network import NetworkModel
@@ -252,7 +251,8 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     name_or_path : str or Path
         A bundled case name (see :func:`list_cases`); a path to a case ``.toml`` file;
         ``"pandapower:<name>"`` for a network of ``pandapower.networks``; or a path to a
-        pandapower JSON file (``.json``) or a MATPOWER case (``.m``, ``.mat``). The last
+        pandapower JSON file (``.json``) or a MATPOWER case (``.mat``; ``.m`` needs the
+        optional package matpowercaseframes, used by pandapower's converter). The last
         three use :data:`DEFAULT_RULE` machines.
     scale : int, optional
         Stochastic block model cases only: multiply every block size by ``scale`` (same

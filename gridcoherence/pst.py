@@ -20,7 +20,8 @@ What the reader understands
 Conventions of the conversion
 -----------------------------
 * PST bus data is in p.u. on a 100 MVA system base, angles in degrees; bus types
-  1 swing, 2 PV, 3 PQ. A line with tap ratio 0 is a line (ratio 1).
+  1 swing, 2 PV, 3 PQ. A line with tap ratio 0 is a line (ratio 1). Generation listed
+  at a PQ bus (NPCC) is a fixed injection and is netted against that bus's load.
 * ``mac_con`` columns (1-based): 1 number, 2 bus, 3 machine MVA, 7 x'_d (p.u. machine
   base), 16 H (s, machine base), 17 d_o (p.u. torque / p.u. speed, machine base),
   22/23 active/reactive share of the bus generation when several machines share a bus
