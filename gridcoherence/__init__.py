@@ -7,6 +7,8 @@ what small model reproduces how they move:
   general LTI nodes);
 * :mod:`~gridcoherence.coupling`, :mod:`~gridcoherence.laplacian` -- f(s) and L;
 * :mod:`~gridcoherence.network` -- :class:`NetworkModel`, T(s) = (G^{-1} + f L)^{-1};
+* :mod:`~gridcoherence.cases`, :mod:`~gridcoherence.powerflow` -- bundled cases and the
+  pandapower pipeline (power flow, linearized Laplacian, Kron reduction);
 * :mod:`~gridcoherence.aggregate` -- coherent aggregates ghat = (sum g_i^{-1})^{-1};
 * :mod:`~gridcoherence.coherence` -- incoherence measures, bounds, time-domain deviation;
 * :mod:`~gridcoherence.simulate` -- sparse time responses;
@@ -23,6 +25,7 @@ from .aggregate_reduction import (
     reduce_aggregate,
 )
 from .balanced import BalancedTruncation, balanced_truncation
+from .cases import Case, CaseError, CaseMetadata, list_cases, load_case
 from .coherence import (
     aggregate_response,
     coherence_bound,
@@ -73,6 +76,11 @@ __all__ = [
     "guggilam_aggregate",
     "step_error_metrics",
     "StepErrorMetrics",
+    "load_case",
+    "list_cases",
+    "Case",
+    "CaseMetadata",
+    "CaseError",
     "Step",
     "ExponentialApproach",
     "Sinusoid",
