@@ -38,6 +38,7 @@ __all__ = [
     "BlockRealization",
     "PassivityReport",
     "as_node_dynamics",
+    "stack_single_nodes",
 ]
 
 
@@ -542,3 +543,23 @@ def as_node_dynamics(nodes):
         "nodes must be a NodeDynamics (e.g. SwingTurbineNodes) or a list of python-control "
         f"SISO systems, got {type(nodes).__name__}"
     )
+
+
+def stack_single_nodes(parts):
+    """k one-node collections as one k-node collection, node c being ``parts[c]``.
+
+    A vectorised :class:`SwingTurbineNodes` when every part is one, else a
+    :class:`StackedNodes`. Used for the k aggregates of a reduced network.
+    """
+    parts = [as_node_dynamics(p) for p in parts]
+    if any(p.n != 1 for p in parts):
+        raise ValueError("every part must hold exactly one node")
+    if all(isinstance(p, SwingTurbineNodes) for p in parts):
+        return SwingTurbineNodes(
+            np.concatenate([p.m for p in parts]),
+            np.concatenate([p.d for p in parts]),
+            turbine_gain=np.concatenate([p.turbine_gain for p in parts]),
+            turbine_tau=np.concatenate([p.turbine_tau for p in parts]),
+            turbine_node=np.concatenate([np.full(p.n_turbines, c) for c, p in enumerate(parts)]),
+        )
+    return StackedNodes(parts, positions=[[c] for c in range(len(parts))])
