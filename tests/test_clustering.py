@@ -1,0 +1,149 @@
+"""Spectral clustering: embeddings, eigengap suggestion, k-means robustness, partitions, bad input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gridcoherence.clustering import (
+    SpectralClustering,
+    as_labels,
+    canonical_labels,
+    kmeans_labels,
+    labels_from_partition_matrix,
+    misclassification_rate,
+    partition_matrix,
+    spectral_clustering,
+    suggest_k,
+)
+from gridcoherence.laplacian import DisconnectedNetworkError, build_laplacian
+from gridcoherence.sbm import sample_sbm
+
+Q341 = [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]]
+W341 = [[20, .4, .8], [.4, 20, .7], [.8, .7, 20]]
+
+
+def sbm341(n, seed):
+    return sample_sbm([n // 4, n // 2, n // 4], Q341, W341, random_state=seed)
+
+
+@pytest.mark.parametrize("embedding", ["laplacian", "normalized", "inertia"])
+def test_recovers_sbm_blocks_and_suggests_k(embedding):
+    sample = sbm341(80, 3)
+    inertia = np.random.default_rng(0).uniform(1.0, 2.0, 80)
+    result = spectral_clustering(sample.laplacian, embedding=embedding, inertia=inertia)
+    assert result.suggested_k_ == 3 and result.n_clusters_ == 3
+    assert misclassification_rate(sample.labels, result.labels_) == 0.0
+    assert result.embedding_.shape == (80, 3)
+    assert result.eigenvalues_[0] == 0.0 and np.all(np.diff(result.eigenvalues_) > 0)
+
+
+def test_laplacian_embedding_is_orthonormal_with_constant_first_column():
+    sample = sbm341(80, 1)
+    result = spectral_clustering(sample.laplacian, 3)
+    V = result.embedding_
+    np.testing.assert_allclose(V.T @ V, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(V[:, 0], 1 / np.sqrt(80), atol=1e-12)
+    np.testing.assert_allclose(sample.laplacian @ V, V * result.eigenvalues_[:3], atol=1e-9)
+    assert result.eigenvalues_.size == 4  # lambda_{k+1} kept
+
+
+def test_inertia_embedding_solves_the_weighted_problem():
+    sample = sbm341(80, 2)
+    m = np.random.default_rng(1).uniform(0.5, 3.0, 80)
+    result = spectral_clustering(sample.laplacian, 3, embedding="inertia", inertia=m)
+    V, lam = result.embedding_, result.eigenvalues_[:3]
+    np.testing.assert_allclose(sample.laplacian @ V, (m[:, None] * V) * lam, atol=1e-8)
+    np.testing.assert_allclose(V.T @ (m[:, None] * V), np.eye(3), atol=1e-10)
+
+
+def test_sparse_eigensolver_path_matches_dense():
+    sample = sbm341(400, 4)
+    dense = spectral_clustering(sample.laplacian, 3, eigen_method="dense")
+    lobpcg = spectral_clustering(sample.laplacian, 3, eigen_method="lobpcg")
+    np.testing.assert_allclose(lobpcg.eigenvalues_, dense.eigenvalues_, rtol=1e-6)
+    assert np.array_equal(lobpcg.labels_, dense.labels_)
+
+
+def test_kmeans_plus_plus_restarts_succeed_on_sbm_draws():
+    # spec Sec. 5: k-means++ with restarts never failed in 200 draws at n = 80
+    failures = sum(misclassification_rate(s.labels, spectral_clustering(s.laplacian, 3).labels_) > 0
+                   for s in (sbm341(80, seed) for seed in range(20)))
+    assert failures == 0
+
+
+def test_deterministic_given_random_state():
+    sample = sbm341(80, 5)
+    a = spectral_clustering(sample.laplacian, 3, random_state=7).labels_
+    b = spectral_clustering(sample.laplacian, 3, random_state=7).labels_
+    assert np.array_equal(a, b)
+
+
+def test_suggest_k_relative_gap():
+    assert suggest_k([0.0, 1.0, 1.1, 1.2, 50.0, 51.0]) == 4
+    assert suggest_k([0.0, 1.0, 1.1, 1.2, 50.0, 51.0], max_clusters=3) == 2
+    with pytest.raises(ValueError, match="disconnected"):
+        suggest_k([0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="three"):
+        suggest_k([0.0, 1.0])
+
+
+def test_kmeans_empty_clusters_are_refilled():
+    # three distinct points but four clusters requested: k-means cannot fill the fourth
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 5, axis=0)
+    labels, repaired = kmeans_labels(X, 4, random_state=0)
+    assert np.bincount(labels).size == 4 and np.all(np.bincount(labels) > 0)
+    assert repaired >= 1
+
+
+def test_kmeans_subsample_path():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+    truth = rng.integers(0, 3, 3000)
+    X = centres[truth] + 0.1 * rng.standard_normal((3000, 2))
+    labels, _ = kmeans_labels(X, 3, sample_limit=200, random_state=0)
+    assert misclassification_rate(truth, labels) == 0.0
+
+
+def test_partition_helpers_roundtrip():
+    labels = as_labels([[4, 0], [1, 3], [2]], 5)
+    assert labels.tolist() == [0, 1, 2, 1, 0]
+    P = partition_matrix(labels)
+    assert P.shape == (5, 3) and sp.issparse(P)
+    assert labels_from_partition_matrix(P).tolist() == labels.tolist()
+    assert canonical_labels([5, 5, 2, 9]).tolist() == [0, 0, 1, 2]
+    assert misclassification_rate([0, 0, 1, 1], [1, 1, 0, 0]) == 0.0
+    assert misclassification_rate([0, 0, 1, 1], [0, 1, 1, 1]) == 0.25
+
+
+@pytest.mark.parametrize("partition, message", [
+    ([[0, 1], [1, 2]], "exactly once"),
+    ([[0, 1], []], "at least one node"),
+    ([0, 1], r"shape \(3,\)"),
+    (np.array([0.0, 1.0, 1.0]), "integers"),
+])
+def test_bad_partitions(partition, message):
+    with pytest.raises(ValueError, match=message):
+        as_labels(partition, 3)
+
+
+def test_bad_k_and_disconnected_graph():
+    L = sbm341(80, 0).laplacian
+    for k in (0, 81, 2.5):
+        with pytest.raises(ValueError, match="n_clusters"):
+            spectral_clustering(L, k)
+    two_triangles = build_laplacian([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)],
+                                    allow_disconnected=True)
+    with pytest.raises(DisconnectedNetworkError):
+        spectral_clustering(two_triangles, 2)
+    with pytest.raises(ValueError, match="inertia"):
+        spectral_clustering(L, 3, embedding="inertia")
+    with pytest.raises(ValueError, match="unknown embedding"):
+        SpectralClustering(3, embedding="bogus").fit(L)
+
+
+def test_k_beyond_distinct_eigenvalues_is_rejected():
+    # complete graph K_6: eigenvalues 0, 6, 6, 6, 6, 6 -- V_k not determined for 2 <= k <= 5
+    L = build_laplacian([(i, j) for i in range(6) for j in range(i)])
+    with pytest.raises(ValueError, match="coincide"):
+        spectral_clustering(L, 3)
+    assert spectral_clustering(L, 6).n_clusters_ == 6  # the whole space is determined
