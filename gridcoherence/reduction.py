@@ -40,7 +40,7 @@ from .clustering import (
     partition_matrix,
     spectral_clustering,
 )
-from .laplacian import smallest_eigenpairs
+from .laplacian import smallest_eigenpairs, validate_laplacian
 from .network import NetworkModel
 from .nodes import StackedNodes, SwingTurbineNodes
 from .simulate import TimeResponse
@@ -641,6 +641,8 @@ def structure_preserving_reduction(model, k=None, *, partition=None, embedding="
     ValueError
         k outside 1..n, a partition whose size disagrees with k, or lambda_k =
         lambda_{k+1} (V_k not determined by L).
+    DisconnectedNetworkError
+        The graph is disconnected (reduce each component on its own).
 
     Notes
     -----
@@ -665,6 +667,9 @@ def structure_preserving_reduction(model, k=None, *, partition=None, embedding="
     if not isinstance(model, NetworkModel):
         raise TypeError(f"model must be a NetworkModel, got {type(model).__name__}")
     n = model.n
+    # Each component of a disconnected network must be reduced on its own: the zero
+    # eigenspace would otherwise be an arbitrary basis instead of 1/sqrt(n).
+    validate_laplacian(model.laplacian, allow_negative_weights=True)
     if k is not None and (isinstance(k, bool) or int(k) != k or not 1 <= int(k) <= n):
         raise ValueError(f"k must be an integer between 1 and n = {n}, got {k!r}")
     clustering = None
