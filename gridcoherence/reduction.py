@@ -42,7 +42,7 @@ from .clustering import (
 )
 from .laplacian import smallest_eigenpairs, validate_laplacian
 from .network import NetworkModel
-from .nodes import StackedNodes, SwingTurbineNodes
+from .nodes import stack_single_nodes
 from .simulate import TimeResponse
 
 __all__ = [
@@ -337,16 +337,7 @@ def _network_solver(model, s, method, lowrank):
 def _aggregate_nodes(nodes, labels, k, merge_rtol):
     """The k coherent aggregates as one node collection (a vectorised family when possible)."""
     groups = np.split(np.argsort(labels, kind="stable"), np.cumsum(cluster_sizes(labels, k))[:-1])
-    aggregates = [coherent_aggregate(nodes, group, merge_rtol=merge_rtol) for group in groups]
-    if all(isinstance(a, SwingTurbineNodes) for a in aggregates):
-        return SwingTurbineNodes(
-            np.concatenate([a.m for a in aggregates]),
-            np.concatenate([a.d for a in aggregates]),
-            turbine_gain=np.concatenate([a.turbine_gain for a in aggregates]),
-            turbine_tau=np.concatenate([a.turbine_tau for a in aggregates]),
-            turbine_node=np.concatenate([np.full(a.n_turbines, c) for c, a in enumerate(aggregates)]),
-        )
-    return StackedNodes(aggregates, positions=[[c] for c in range(k)])
+    return stack_single_nodes([coherent_aggregate(nodes, group, merge_rtol=merge_rtol) for group in groups])
 
 
 class ReducedNetwork(NetworkModel):

@@ -284,3 +284,11 @@ def test_bad_input():
         structure_preserving_reduction(disconnected, partition=[[0, 1, 2], [3, 4, 5]])
     with pytest.raises(ValueError, match="eta"):
         structure_preserving_reduction(model, 3).band_error(eta=0.0)
+
+
+def test_fig3_5_quick_writes_json_and_png(tmp_path):
+    from gridcoherence.experiments.sbm_reduction import fig3_5
+
+    numbers = fig3_5(tmp_path, quick=True)
+    assert (tmp_path / "fig3_5.json").is_file() and (tmp_path / "fig3_5.png").is_file()
+    assert numbers["misclassification"] == 0.0 and numbers["band_error"] < 0.02
