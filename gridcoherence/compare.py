@@ -144,12 +144,12 @@ def _time_grid(t):
 # ---------------------------------------------------------------------------- models
 @dataclass
 class _GroupResponse:
-    """One model's group outputs: y and dy/dt on the grid (nt, groups), exact DC (groups,)."""
+    """One model's group outputs y, dy/dt and d2y/dt2 on the grid (nt, groups), and the DC values."""
 
     y: np.ndarray
     rate: np.ndarray
+    acceleration: np.ndarray
     steady_state: np.ndarray
-    rate_method: str
 
 
 class _LiftedNetwork:
@@ -189,13 +189,17 @@ class _LiftedNetwork:
         self.order = self.A.shape[0] - self.marginal.shape[1]
 
     def response(self, t, step):
-        """Group outputs and their exact derivatives C (A x + b sigma) on the grid."""
-        Cb = self.C @ self.b
-        outputs = sp.vstack([self.C, self.C @ self.A]).tocsr()
-        feedthrough = np.r_[self.d, Cb][:, None]
+        """Group outputs and their exact first two derivatives on the grid (t > 0).
+
+        With a constant input, y' = C A x + C b sigma and y'' = C A^2 x + C A b sigma, so
+        all three are outputs of one simulation.
+        """
+        CA = self.C @ self.A
+        outputs = sp.vstack([self.C, CA, CA @ self.A]).tocsr()
+        feedthrough = np.r_[self.d, self.C @ self.b, CA @ self.b][:, None]
         sim = simulate_lti(self.A, self.b[:, None], outputs, feedthrough, [1.0], Step(step), t)
-        groups = self.C.shape[0]
-        return _GroupResponse(sim.y[:, :groups], sim.y[:, groups:], step * self.dc_gain(), "exact")
+        y, rate, acceleration = np.split(sim.y, 3, axis=1)
+        return _GroupResponse(y, rate, acceleration, step * self.dc_gain())
 
     def dc_gain(self):
         """Exact DC gain of every group output, by a sparse bordered solve.
@@ -259,24 +263,29 @@ class _SampledModel:
         if not np.all(np.isfinite(y)):
             raise ValueError(f"model {self.name!r} returned non-finite outputs")
         y = np.asarray((self.weights @ y.T).T)
-        return _GroupResponse(y, np.gradient(y, t, axis=0, edge_order=2), y[-1].copy(), "finite difference")
+        rate = np.gradient(y, t, axis=0, edge_order=2)
+        return _GroupResponse(y, rate, np.gradient(rate, t, axis=0, edge_order=2), y[-1].copy())
 
 
-def _as_model(name, model, reference, u0, weights):
+def _check_model(name, model, reference):
+    """Raise unless ``model`` is a supported model on the reference's nodes."""
     if isinstance(model, ReducedNetwork):
         if model.original.n != reference.n:
             raise ValueError(f"model {name!r} reduces a network of {model.original.n} nodes; "
                              f"the reference has {reference.n}")
-        return _LiftedNetwork(model, u0, weights, name)
-    if isinstance(model, NetworkModel):
+    elif isinstance(model, NetworkModel):
         if model.n != reference.n:
             raise ValueError(f"model {name!r} has {model.n} nodes; the reference has {reference.n} "
                              "(pass a ReducedNetwork to compare a k-node model on the original nodes)")
+    elif not (callable(model) or callable(getattr(model, "response", None))):
+        raise TypeError(f"model {name!r} must be a ReducedNetwork, a NetworkModel on the reference's nodes "
+                        f"or a callable (u0, t) -> node responses; got {type(model).__name__}")
+
+
+def _as_model(name, model, reference, u0, weights):
+    if isinstance(model, NetworkModel):
         return _LiftedNetwork(model, u0, weights, name)
-    if callable(model) or callable(getattr(model, "response", None)):
-        return _SampledModel(model, u0, weights, name, reference.n)
-    raise TypeError(f"model {name!r} must be a ReducedNetwork, a NetworkModel on the reference's nodes "
-                    f"or a callable (u0, t) -> node responses; got {type(model).__name__}")
+    return _SampledModel(model, u0, weights, name, reference.n)
 
 
 # ---------------------------------------------------------------------------- features
@@ -326,7 +335,7 @@ def _features(t, response, g, band):
     nadir, nadir_time = _hermite_extreme(t, response.y[:, g], response.rate[:, g])
     steady_state = float(response.steady_state[g])
     return {"nadir": nadir, "nadir_time": nadir_time,
-            "max_rocof": float(np.max(np.abs(response.rate[:, g]))),
+            "max_rocof": abs(_hermite_extreme(t, response.rate[:, g], response.acceleration[:, g])[0]),
             "settling_time": _settling_time(t, response.y[:, g], steady_state, band),
             "steady_state": steady_state}
 
@@ -363,18 +372,23 @@ def _sampled_hinf(reference, model):
 
 
 def _sampled_errors(t, reference_response, model_response, reference, model):
-    """L2 by the trapezoid rule over t, L-inf refined by Hermite interpolation, H-inf by sweep."""
+    """L2 by the trapezoid rule over t, L-inf refined by Hermite interpolation, H-inf by sweep.
+
+    For network models (exact DC values) a DC mismatch makes L2 infinite, as in
+    :func:`~gridcoherence.metrics.step_error_metrics`; for sampled models, whose steady
+    state is only their last sample, L2 is the finite-horizon value, L-inf the largest
+    sample and H-inf is NaN.
+    """
     e = reference_response.y - model_response.y
-    rate = reference_response.rate - model_response.rate
-    dc_error = reference_response.steady_state - model_response.steady_state
     l2 = np.sqrt(np.trapezoid(e**2, t, axis=0))
-    l2[np.abs(dc_error) > SAMPLED_DC_RTOL * np.abs(reference_response.steady_state)] = np.inf
+    if not isinstance(model, _LiftedNetwork):
+        # Finite-difference derivatives would make a Hermite refinement invent errors.
+        return l2, np.abs(e).max(axis=0), np.full(e.shape[1], np.nan)
+    rate = reference_response.rate - model_response.rate
     linf = np.array([abs(_hermite_extreme(t, e[:, g], rate[:, g])[0]) for g in range(e.shape[1])])
-    if isinstance(model, _LiftedNetwork):
-        hinf = _sampled_hinf(reference, model)
-    else:
-        hinf = np.full(e.shape[1], np.nan)
-    return l2, linf, hinf
+    dc_error = reference_response.steady_state - model_response.steady_state
+    l2[np.abs(dc_error) > SAMPLED_DC_RTOL * np.abs(reference_response.steady_state)] = np.inf
+    return l2, linf, _sampled_hinf(reference, model)
 
 
 def _exact_errors(reference_systems, model, step):
@@ -470,12 +484,16 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     decay), L-inf the largest sample refined on the cubic Hermite interpolant (exact
     derivatives, error O(h^4)), H-inf a sweep over 160 log-spaced frequencies (8
     decades below 10 ||A||_1, which bounds every pole) refined by a bounded search
-    around the largest (a lower bound; it can miss a resonance narrower than the grid).
+    around its 5 largest local maxima (a lower bound; it can miss a resonance hidden
+    in a larger neighbour's tail within one grid interval).
 
-    Features: y_I and dy_I/dt = C (A x + b sigma) are simulated together, so the RoCoF
-    is exact at the samples (largest sample; for swing nodes the maximum is at t = 0+,
-    u_I / m_I) and the nadir is refined on the Hermite interpolant. The steady state is
-    the DC gain from a sparse bordered solve. Sampled models get finite-difference
+    Features: y_I, dy_I/dt = C (A x + b sigma) and d2y_I/dt2 are simulated together
+    (exact at the samples); the nadir is the largest |y_I| sample refined on the cubic
+    Hermite interpolant of (y_I, dy_I/dt), the RoCoF likewise from (dy_I/dt,
+    d2y_I/dt2): error O(h^4) in the value, so a grid that resolves the fastest
+    oscillation to a few samples per period gives 4-5 digits (for swing nodes the RoCoF
+    is often its t = 0+ value u_I / m_I, exact). The steady state is the DC gain from a
+    sparse bordered solve. Sampled models get second-order finite-difference
     derivatives and their last sample as steady state.
 
     Cost: one sparse simulation per model plus, on the exact path, O(order^2) per time
@@ -509,6 +527,8 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     if not 0.0 < settling_band < 1.0:
         raise ValueError(f"settling_band must be in (0, 1), got {settling_band!r}")
     t = _time_grid(t)
+    for name, model in models.items():
+        _check_model(str(name), model, reference)
     names, members = _as_groups(groups, models, reference.n)
     weights = _group_weights(members, reference.inertia, reference.n)
 

@@ -1,0 +1,228 @@
+"""Step-response comparison table: agreement with the metric functions, features, export, errors."""
+
+import control
+import numpy as np
+import pandas as pd
+import pytest
+
+import gridcoherence as gc
+from gridcoherence.balanced import stable_unstable_split
+from gridcoherence.cases import load_case
+from gridcoherence.compare import COLUMNS, compare_step_responses, export_table
+from gridcoherence.metrics import step_error_metrics
+from gridcoherence.reduction import structure_preserving_reduction
+
+STEP = -0.1
+
+
+@pytest.fixture(scope="module")
+def kundur():
+    model = load_case("kundur_two_area").model
+    return model, structure_preserving_reduction(model, 2)
+
+
+@pytest.fixture(scope="module")
+def damped():
+    """Two tight triangles joined by weak ties, well damped: settles within ~30 s."""
+    nodes = gc.SwingTurbineNodes([0.10, 0.15, 0.12, 0.08, 0.20, 0.11], [0.3, 0.2, 0.4, 0.3, 0.25, 0.35],
+                                 turbine_gain=[0.5, 0.6, 0.4, 0.5, 0.7, 0.45],
+                                 turbine_tau=[2.0, 3.0, 2.5, 4.0, 1.5, 3.5])
+    edges = [(0, 1, 20.0), (1, 2, 25.0), (0, 2, 18.0), (3, 4, 22.0), (4, 5, 19.0), (3, 5, 21.0),
+             (2, 3, 0.8), (0, 5, 0.5)]
+    model = gc.NetworkModel(nodes, edges, "1/s")
+    return model, structure_preserving_reduction(model, 2)
+
+
+@pytest.fixture(scope="module")
+def kundur_table(kundur):
+    """Kundur k = 2 disturbed at G1 on a 20 s grid (its modes decay over minutes: unsettled)."""
+    model, reduced = kundur
+    with pytest.warns(UserWarning, match="settling band"):
+        return compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=np.linspace(0.0, 20.0, 401))
+
+
+def group_system(model, u0, weights, partition=None):
+    """Independent SISO group system: dense realization, Schur split of the zero mode.
+
+    ``partition`` (P, n x k) lifts a k-node model to the original nodes.
+    """
+    full = model.to_statespace()
+    A, B, C, D = (np.asarray(x) for x in (full.A, full.B, full.C, full.D))
+    if partition is not None:
+        B, C, D = B @ partition.T, partition @ C, partition @ D @ partition.T
+    b, c, d = B @ u0, weights @ C, weights @ D @ u0
+    (As, Bs, Cs), (Au, _, Cu) = stable_unstable_split(A, b[:, None], c[None, :], 1e-9)
+    assert Au.shape == (1, 1) and np.abs(Cu).max() < 1e-10  # the zero mode, unobservable
+    return control.ss(As, Bs, Cs, d)
+
+
+def coi_weights(model, nodes):
+    w = np.zeros(model.n)
+    w[nodes] = model.inertia[nodes] / model.inertia[nodes].sum()
+    return w
+
+
+def test_table_agrees_with_metric_functions(kundur, kundur_table):
+    model, reduced = kundur
+    table = kundur_table
+    u0 = np.eye(model.n)[0]
+    assert list(table.columns) == list(COLUMNS)
+    assert table["model"].tolist() == ["original"] * 2 + ["k=2"] * 2
+    P = reduced.partition_matrix.toarray()
+    for c in range(2):
+        w = coi_weights(model, np.flatnonzero(reduced.labels == c))
+        expected = step_error_metrics(group_system(model, u0, w), group_system(reduced, u0, w, P), STEP)
+        row = table[(table["model"] == "k=2") & (table["group"] == f"cluster {c}")].iloc[0]
+        assert row["error_method"] == "exact"
+        assert row["l2_error"] == pytest.approx(expected.l2, rel=1e-8)
+        assert row["linf_error"] == pytest.approx(expected.linf, rel=1e-8)
+        assert row["hinf_error"] == pytest.approx(expected.hinf, rel=1e-6)
+        assert expected.l2 > 1e-3  # a real error, not a trivially zero comparison
+    own = table[table["model"] == "original"]
+    assert (own[["l2_error", "linf_error", "hinf_error"]] == 0.0).all().all()
+
+
+def test_features_against_fine_exact_responses(kundur, kundur_table):
+    model, reduced = kundur
+    table = kundur_table
+    u0 = np.eye(model.n)[0]
+    fine = np.linspace(0.0, 20.0, 40001)
+    P = reduced.partition_matrix.toarray()
+    for name, system_of in (("original", lambda w: group_system(model, u0, w)),
+                            ("k=2", lambda w: group_system(reduced, u0, w, P))):
+        for c in range(2):
+            system = system_of(coi_weights(model, np.flatnonzero(reduced.labels == c)))
+            y = STEP * control.step_response(system, fine).outputs
+            row = table[(table["model"] == name) & (table["group"] == f"cluster {c}")].iloc[0]
+            k = int(np.argmax(np.abs(y)))
+            assert row["nadir"] == pytest.approx(y[k], rel=1e-5)
+            assert row["nadir_time"] == pytest.approx(fine[k], abs=2e-3)
+            rate = np.gradient(y, fine)
+            assert row["max_rocof"] == pytest.approx(np.abs(rate).max(), rel=1e-3)
+            assert row["steady_state"] == pytest.approx(STEP * control.dcgain(system), rel=1e-9)
+            assert np.isinf(row["settling_time"])
+
+
+def test_steady_state_is_the_exact_synchronous_frequency(damped):
+    model, reduced = damped
+    u0 = np.array([1.0, 0.0, 0.5, 0.0, 0.0, -0.2])
+    table = compare_step_responses(model, {"k=2": reduced}, u0=u0, step=2.0, t=np.linspace(0, 40, 2001))
+    # f = 1/s: every node settles at sum(u) / sum(d + turbine gains).
+    nodes = model.nodes
+    synchronous = 2.0 * u0.sum() / (nodes.d.sum() + nodes.turbine_gain.sum())
+    np.testing.assert_allclose(table["steady_state"], synchronous, rtol=1e-10)
+    assert np.all(np.isfinite(table["l2_error"]))  # aggregation keeps the DC gain
+
+
+def test_settling_time_is_when_the_band_is_last_left(damped):
+    model, reduced = damped
+    band = 0.01
+    table = compare_step_responses(model, {"k=2": reduced}, u0=1, step=STEP, settling_band=band,
+                                   t=np.linspace(0.0, 60.0, 1501))
+    t = np.linspace(0.0, 60.0, 6001)
+    y = model.response(STEP * np.eye(model.n)[1], t=t).y
+    for c in range(2):
+        row = table[(table["model"] == "original") & (table["group"] == f"cluster {c}")].iloc[0]
+        y_group = y @ coi_weights(model, np.flatnonzero(reduced.labels == c))
+        outside = np.abs(y_group - row["steady_state"]) > band * abs(row["steady_state"])
+        last_outside = t[np.flatnonzero(outside)[-1]]
+        assert 1.0 < row["settling_time"] < 50.0
+        assert row["settling_time"] == pytest.approx(last_outside, abs=1e-2)
+
+
+def test_sampled_path_agrees_with_exact_path(damped):
+    model, reduced = damped
+    t = np.linspace(0.0, 40.0, 4001)
+    exact = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=t)
+    sampled = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=t, exact_limit=0)
+    assert set(exact["error_method"]) == {"reference", "exact"}
+    assert set(sampled["error_method"]) == {"reference", "sampled"}
+    for column, rtol in (("l2_error", 1e-4), ("linf_error", 1e-6), ("hinf_error", 1e-6)):
+        np.testing.assert_allclose(sampled[column], exact[column], rtol=rtol, err_msg=column)
+    assert exact.loc[2:, "linf_error"].min() > 1e-5
+
+
+def test_groups_default_dict_and_labels(damped):
+    model, reduced = damped
+    t = np.linspace(0.0, 10.0, 201)
+    plain = compare_step_responses(model, {"same": model}, u0=0, t=t)
+    assert plain["group"].tolist() == ["all", "all"] and plain["n_nodes"].tolist() == [6, 6]
+    # The exact L2 is the square root of a Lyapunov quadratic form: rounding shows at sqrt(eps).
+    assert plain.loc[1, "l2_error"] < 1e-7
+    assert plain.loc[1, "linf_error"] < 1e-12 and plain.loc[1, "hinf_error"] < 1e-12
+    groups = {"system": np.arange(6), "first three": np.array([0, 1, 2])}
+    named = compare_step_responses(model, {"k=2": reduced}, u0=0, t=t, groups=groups)
+    assert named["group"].tolist() == ["system", "first three"] * 2
+    labelled = compare_step_responses(model, {"k=2": reduced}, u0=0, t=t, groups=np.array([5, 5, 5, 7, 7, 7]))
+    assert labelled["group"].tolist() == ["cluster 5", "cluster 7"] * 2
+    # The same node sets give the same numbers however they are named.
+    np.testing.assert_allclose(labelled.loc[[0, 2], "nadir"], named.loc[[1, 3], "nadir"], rtol=1e-12)
+
+
+def test_sampled_callable_model(damped):
+    model, _ = damped
+    t = np.linspace(0.0, 40.0, 2001)
+    with pytest.warns(UserWarning, match="only known by samples"):
+        table = compare_step_responses(model, {"simulated": lambda u, times: model.response(u, "step", times)},
+                                       u0=2, step=STEP, t=t)
+    row = table.iloc[1]
+    assert row["error_method"] == "sampled" and np.isnan(row["hinf_error"])
+    assert row["l2_error"] < 1e-12 and row["linf_error"] < 1e-12
+    # Same samples; only the refinement differs (finite-difference vs exact derivatives).
+    assert row["nadir"] == pytest.approx(table.iloc[0]["nadir"], rel=1e-4)
+    assert row["max_rocof"] == pytest.approx(table.iloc[0]["max_rocof"], rel=1e-2)
+    assert row["steady_state"] == pytest.approx(table.iloc[0]["steady_state"], rel=1e-3)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"u0": [np.nan, 0, 0, 0, 0, 0]}, ValueError, "non-finite"),
+    ({"u0": [1.0, 0.0]}, ValueError, "length"),
+    ({"u0": 9}, IndexError, "outside"),
+    ({"u0": 0, "groups": {"a": [0, 1, 2]}}, ValueError, "do not cover"),
+    ({"u0": 0, "groups": {"a": [0, 1, 2], "b": [3, 4, 6]}}, IndexError, "outside 0..5"),
+    ({"u0": 0, "groups": {"a": [0, 1, 2, 2], "b": [3, 4, 5]}}, ValueError, "more than once"),
+    ({"u0": 0, "groups": [0, 1]}, ValueError, "shape"),
+    ({"u0": 0, "step": 0.0}, ValueError, "step"),
+    ({"u0": 0, "settling_band": 1.5}, ValueError, "settling_band"),
+    ({"u0": 0, "t": [0.0, 1.0, 3.0]}, ValueError, "uniformly"),
+])
+def test_bad_input_is_rejected(damped, kwargs, error, match):
+    model, reduced = damped
+    with pytest.raises(error, match=match):
+        compare_step_responses(model, {"k=2": reduced}, **kwargs)
+
+
+def test_bad_models_are_rejected(damped, kundur):
+    model, reduced = damped
+    other, other_reduced = kundur
+    with pytest.raises(ValueError, match="has 4 nodes"):
+        compare_step_responses(model, {"other": other}, u0=0)
+    with pytest.raises(ValueError, match="reduces a network of 4 nodes"):
+        compare_step_responses(model, {"other": other_reduced}, u0=0)
+    with pytest.raises(TypeError, match="must be a ReducedNetwork"):
+        compare_step_responses(model, {"tf": 3.0}, u0=0)
+    with pytest.raises(TypeError, match="reference must be a NetworkModel"):
+        compare_step_responses(reduced.to_statespace(), {"k=2": reduced}, u0=0)
+    with pytest.raises(ValueError, match="name of the reference"):
+        compare_step_responses(model, {"original": reduced}, u0=0)
+    with pytest.raises(ValueError, match="shape"):
+        compare_step_responses(model, {"bad": lambda u, t: np.zeros((t.size, 2))}, u0=0,
+                               t=np.linspace(0, 1, 11))
+
+
+def test_export_formats(damped, tmp_path):
+    model, reduced = damped
+    table = compare_step_responses(model, {"k=2": reduced}, u0=0, t=np.linspace(0.0, 40.0, 801))
+    csv = pd.read_csv(export_table(table, tmp_path / "table.csv"))
+    pd.testing.assert_frame_equal(csv, table, check_exact=False, rtol=1e-15)
+    markdown = export_table(table, tmp_path / "table.md").read_text().splitlines()
+    assert len(markdown) == 2 + len(table)
+    assert markdown[0].split("|")[1].strip() == "model" and markdown[1].startswith("|:---|:---|---:|")
+    assert f"{table.loc[2, 'l2_error']:.6g}" in markdown[4]
+    latex = export_table(table, tmp_path / "table.tex").read_text()
+    assert "\\toprule" in latex and "l2\\_error" in latex and latex.count("\\\\") == 1 + len(table)
+    with pytest.raises(ValueError, match="unknown table format"):
+        export_table(table, tmp_path / "table.xlsx")
+    with pytest.raises(TypeError, match="DataFrame"):
+        export_table(table.to_dict(), tmp_path / "table.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv", "table.md", "table.tex"]
