@@ -325,7 +325,7 @@ def _network_solver(model, s, method, lowrank):
         X = np.asarray(X, dtype=complex)
         out = np.empty_like(X)
         for c in range(X.shape[1]):
-            out[:, c], info = spla.gmres(preconditioned, precondition(X[:, c]), rtol=1e-10, atol=0.0,
+            out[:, c], info = spla.gmres(preconditioned, precondition(X[:, c]), rtol=1e-8, atol=0.0,
                                          restart=60, maxiter=5)
             if info != 0:
                 raise ArithmeticError(f"GMRES did not converge for T(s) at s = {s} (info = {info}); "
