@@ -534,7 +534,9 @@ class ReducedNetwork(NetworkModel):
             How T(jw) x is applied: dense LU (``auto`` for n <= 2000), sparse LU
             (``auto`` for mean degree <= 32, where fill-in stays moderate) or GMRES
             preconditioned by the low-rank model plus Jacobi (``auto`` otherwise: dense
-            SBM-like graphs, whose degrees dominate L off the slow subspace).
+            SBM-like graphs, whose degrees dominate L off the slow subspace). GMRES
+            stops at a preconditioned residual of 1e-8, so errors far below the band's
+            sup (at low w) are resolved only to about 1e-8 ||T||.
 
         Returns
         -------

@@ -238,10 +238,14 @@ def test_band_error_methods_agree():
     model, _ = sbm_model(80, 8)
     reduced = structure_preserving_reduction(model, 3)
     reference = reduced.band_error(1.0, n_frequencies=5, refine=False, method="dense")
-    for method in ("splu", "gmres"):
-        other = reduced.band_error(1.0, n_frequencies=5, refine=False, method=method)
-        np.testing.assert_allclose(other.error, reference.error, rtol=1e-4)
-        np.testing.assert_allclose(other.lowrank_error, reference.lowrank_error, rtol=1e-4)
+    splu = reduced.band_error(1.0, n_frequencies=5, refine=False, method="splu")
+    np.testing.assert_allclose(splu.error, reference.error, rtol=1e-6)
+    np.testing.assert_allclose(splu.lowrank_error, reference.lowrank_error, rtol=1e-6)
+    # GMRES solves to 1e-8 relative: errors are resolved to about 1e-5 of the band's sup
+    gmres = reduced.band_error(1.0, n_frequencies=5, refine=False, method="gmres")
+    atol = 1e-5 * reference.sup_error
+    np.testing.assert_allclose(gmres.error, reference.error, rtol=0, atol=atol)
+    np.testing.assert_allclose(gmres.lowrank_error, reference.lowrank_error, rtol=0, atol=atol)
 
 
 def test_lifted_response_tracks_node_responses_for_low_frequency_input():
