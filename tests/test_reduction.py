@@ -241,9 +241,9 @@ def test_band_error_methods_agree():
     splu = reduced.band_error(1.0, n_frequencies=5, refine=False, method="splu")
     np.testing.assert_allclose(splu.error, reference.error, rtol=1e-6)
     np.testing.assert_allclose(splu.lowrank_error, reference.lowrank_error, rtol=1e-6)
-    # GMRES solves to 1e-8 relative: errors are resolved to about 1e-5 of the band's sup
+    # GMRES solves to 1e-8 relative (of ||T||): errors are resolved to about 1e-4 of the sup
     gmres = reduced.band_error(1.0, n_frequencies=5, refine=False, method="gmres")
-    atol = 1e-5 * reference.sup_error
+    atol = 1e-4 * reference.sup_error
     np.testing.assert_allclose(gmres.error, reference.error, rtol=0, atol=atol)
     np.testing.assert_allclose(gmres.lowrank_error, reference.lowrank_error, rtol=0, atol=atol)
 
