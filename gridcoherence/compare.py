@@ -39,7 +39,7 @@ from ._io import atomic_write
 from .metrics import step_error_metrics
 from .network import NetworkModel
 from .reduction import ReducedNetwork
-from .simulate import Step, TimeResponse, _uniform_step, simulate_lti
+from .simulate import Step, TimeResponse, simulate_lti, uniform_time_grid
 
 __all__ = ["COLUMNS", "UNITS", "compare_step_responses", "export_table"]
 
@@ -138,7 +138,7 @@ def _group_weights(members, inertia, n):
 def _time_grid(t):
     if t is None:
         return np.linspace(0.0, DEFAULT_HORIZON, DEFAULT_SAMPLES)
-    return _uniform_step(t)[0]
+    return uniform_time_grid(t)[0]
 
 
 # ---------------------------------------------------------------------------- models

@@ -74,9 +74,13 @@ def exact_response(model, u0, signal, t):
     return states[:, : A.shape[0]] @ C.T
 
 
+@pytest.mark.parametrize("dense_limit", [400, 0], ids=["dense-propagator", "expm_multiply"])
 @pytest.mark.parametrize("signal", [gc.Step(), gc.ExponentialApproach(0.7), gc.Sinusoid(2.5, phase=0.3)],
                          ids=["step", "exp-approach", "sinusoid"])
-def test_time_response_exact_signals(family_model, signal):
+def test_time_response_exact_signals(family_model, signal, dense_limit, monkeypatch):
+    import gridcoherence.simulate as simulate
+
+    monkeypatch.setattr(simulate, "DENSE_PROPAGATOR_LIMIT", dense_limit)
     t = np.linspace(0.0, 20.0, 41)
     u0 = np.zeros(12)
     u0[[1, 5]] = [1.0, -0.5]
@@ -120,6 +124,7 @@ def test_chunked_time_grid_equals_single_pass(family_model, monkeypatch):
     """Long horizons are simulated in restarted chunks; the result must not change."""
     import gridcoherence.simulate as simulate
 
+    monkeypatch.setattr(simulate, "DENSE_PROPAGATOR_LIMIT", 0)
     t = np.linspace(0.0, 15.0, 301)
     whole = family_model.response(1, gc.Sinusoid(0.8), t).y
     monkeypatch.setattr(simulate, "STATE_BUFFER_ENTRIES", 7 * family_model.realization().n_states)
