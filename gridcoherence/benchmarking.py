@@ -12,6 +12,7 @@ import importlib.metadata
 import multiprocessing
 import os
 import platform
+import queue as queue_module
 import resource
 import time
 
@@ -33,26 +34,55 @@ def _child(queue, fn, args, kwargs, threads):
     queue.put({"seconds": seconds, "peak_rss_mb": peak_mb, "result": result, "error": error})
 
 
-def measure(fn, *args, threads=1, **kwargs):
+def measure(fn, *args, threads=1, timeout=None, **kwargs):
     """Run ``fn(*args, **kwargs)`` in a fresh process; return time, peak RSS and result.
 
     ``fn`` must be importable (a module-level function) and return something picklable.
     The wall time covers ``fn`` only; the peak RSS includes the interpreter and imports
     (about 150-250 MB with scipy, python-control and pandapower loaded).
+
+    Returns a dict with ``seconds``, ``peak_rss_mb``, ``result``, ``error`` (None or the
+    exception's text) and ``timeout``. With ``timeout`` (seconds of wall time for the whole
+    child, imports included) a child still running then is killed and the outcome is
+    ``{"timeout": True, "seconds": timeout, "peak_rss_mb": None, "result": None,
+    "error": "timed out after ... s"}``. A child that dies without reporting (killed,
+    out of memory) gives an ``error`` naming its exit code.
     """
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_child, args=(queue, fn, args, kwargs, threads))
+    start = time.perf_counter()
     process.start()
-    outcome = queue.get()
+    while True:
+        try:
+            outcome = queue.get(timeout=0.5)
+            break
+        except queue_module.Empty:
+            pass
+        if not process.is_alive():
+            try:  # the child may have reported just before exiting
+                outcome = queue.get(timeout=1.0)
+                break
+            except queue_module.Empty:
+                process.join()
+                return {"seconds": time.perf_counter() - start, "peak_rss_mb": None, "result": None,
+                        "error": f"the child process died with exit code {process.exitcode}",
+                        "timeout": False}
+        if timeout is not None and time.perf_counter() - start > timeout:
+            process.kill()
+            process.join()
+            return {"seconds": float(timeout), "peak_rss_mb": None, "result": None,
+                    "error": f"timed out after {timeout:g} s", "timeout": True}
     process.join()
+    outcome["timeout"] = False
     return outcome
 
 
 def environment():
     """Library versions, thread settings and machine facts for a benchmark report."""
     versions = {}
-    for package in ("numpy", "scipy", "control", "slycot", "networkx", "pandapower", "gridcoherence"):
+    for package in ("numpy", "scipy", "control", "slycot", "networkx", "pandapower", "pymor",
+                    "threadpoolctl", "gridcoherence"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
