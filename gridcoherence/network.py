@@ -25,7 +25,7 @@ from .laplacian import validate_laplacian, build_laplacian
 from .nodes import as_node_dynamics
 from .simulate import simulate_lti
 
-__all__ = ["NetworkModel", "NetworkRealization"]
+__all__ = ["NetworkModel", "NetworkRealization", "disturbance_shape"]
 
 #: Largest network for which T(s) is returned in full by default, and for which
 #: ``to_statespace`` builds a dense python-control model without being asked to.
@@ -288,13 +288,22 @@ class NetworkModel:
 
     def input_shape(self, u0):
         """Validate a disturbance shape: an int k is the unit vector e_k."""
-        if np.ndim(u0) == 0 and float(u0) == int(u0) and not isinstance(u0, float):
-            k = int(u0)
-            if not 0 <= k < self.n:
-                raise IndexError(f"disturbed node {k} is outside 0..{self.n - 1}")
-            u0 = np.zeros(self.n)
-            u0[k] = 1.0
-        u0 = check_finite("u0", np.asarray(u0, dtype=float).ravel())
-        if u0.size != self.n:
-            raise ValueError(f"u0 must have length n = {self.n}, got {u0.size}")
-        return u0
+        return disturbance_shape(u0, self.n)
+
+
+def disturbance_shape(u0, n):
+    """A disturbance on n nodes as a float vector; an int k means the unit vector e_k.
+
+    Raises ``IndexError`` for a node outside 0..n-1 and ``ValueError`` for a wrong length
+    or a non-finite entry.
+    """
+    if np.ndim(u0) == 0 and float(u0) == int(u0) and not isinstance(u0, float):
+        k = int(u0)
+        if not 0 <= k < n:
+            raise IndexError(f"disturbed node {k} is outside 0..{n - 1}")
+        u0 = np.zeros(n)
+        u0[k] = 1.0
+    u0 = check_finite("u0", np.asarray(u0, dtype=float).ravel())
+    if u0.size != n:
+        raise ValueError(f"u0 must have length n = {n}, got {u0.size}")
+    return u0

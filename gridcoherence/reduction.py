@@ -23,6 +23,8 @@ That_k = T_k (Thm 3.9).
 
 from __future__ import annotations
 
+import copy
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +43,7 @@ from .clustering import (
     spectral_clustering,
 )
 from .laplacian import smallest_eigenpairs, validate_laplacian
-from .network import NetworkModel
+from .network import NetworkModel, disturbance_shape
 from .nodes import stack_single_nodes
 from .simulate import TimeResponse
 
@@ -414,12 +416,74 @@ class ReducedNetwork(NetworkModel):
         self.reduced_laplacian = reduced_laplacian(self.refinement, self.eigenvalues, self.sizes)
         self.refinement_error = float(np.linalg.norm(self.embedding - self.refinement[self.labels]))
         self.block_ideal_residual = block_ideal_residual(self.embedding, self.labels)
+        self.n_original = original.n
+        self.cluster_inertia = _cluster_sums(original.inertia, self.labels, k)
+        self.lifted_node_names = original.node_names
         super().__init__(_aggregate_nodes(original.nodes, self.labels, k, merge_rtol),
                          self.reduced_laplacian, original.coupling, allow_negative_weights=True,
                          name=f"{original.name or 'network'} reduced to {k} clusters")
 
+    @classmethod
+    def from_parts(cls, nodes, reduced_laplacian, coupling, labels, *, cluster_inertia=None,
+                   lifted_node_names=None, name=None):
+        """A standalone reduced network (no original model), e.g. read from a file.
+
+        It evaluates, simulates and lifts responses to the original nodes like the
+        network it was made from; the methods that compare with the original
+        (``band_error``, ``lowrank_transfer_matrix``, ``thm38_bound``) raise.
+
+        Parameters
+        ----------
+        nodes : NodeDynamics with k nodes
+        reduced_laplacian : array_like, (k, k)
+        coupling : Coupling or anything :func:`~gridcoherence.coupling.as_coupling` takes
+        labels : array_like of int, (n,)
+            Cluster of every original node, 0..k-1.
+        cluster_inertia : array_like, (k,), optional
+            Total original inertia per cluster (COI weights of lifted responses); by
+            default the reduced nodes' own inertias.
+        lifted_node_names : sequence of str, optional
+        name : str, optional
+        """
+        self = cls.__new__(cls)
+        self.original = None
+        self.labels = as_labels(labels, len(labels))
+        k = int(self.labels.max()) + 1
+        self.n_clusters, self.n_original = k, int(self.labels.size)
+        self.sizes = cluster_sizes(self.labels, k)
+        self.reduced_laplacian = np.asarray(reduced_laplacian, dtype=float)
+        self.eigenvalues = self.embedding = self.refinement = self.lambda_next = None
+        self.clustering, self.merge_rtol = None, 0.0
+        self.refinement_error = self.block_ideal_residual = None
+        self.lifted_node_names = None if lifted_node_names is None else list(lifted_node_names)
+        NetworkModel.__init__(self, nodes, self.reduced_laplacian, coupling, allow_negative_weights=True,
+                              name=name)
+        if self.n != k:
+            raise ValueError(f"{self.n} reduced nodes for a partition into {k} clusters")
+        self.cluster_inertia = (self.inertia if cluster_inertia is None
+                                else np.asarray(cluster_inertia, dtype=float))
+        return self
+
+    def with_nodes(self, nodes):
+        """The same reduced network (partition, L_k, f, record) with other k nodes.
+
+        Used to put order-reduced aggregate machines in place of the full aggregates.
+        """
+        clone = copy.copy(self)
+        NetworkModel.__init__(clone, nodes, self.reduced_laplacian, self.coupling,
+                              allow_negative_weights=True, name=self.name)
+        if clone.n != self.n_clusters:
+            raise ValueError(f"with_nodes needs {self.n_clusters} nodes, got {clone.n}")
+        return clone
+
+    def _require_original(self, what):
+        if self.original is None:
+            raise ValueError(f"{what} compares with the original network, which this reduced "
+                             "network does not have (it was built from parts or read from a file)")
+        return self.original
+
     def __repr__(self):
-        return (f"ReducedNetwork(n_clusters={self.n_clusters}, original_n={self.original.n}, "
+        return (f"ReducedNetwork(n_clusters={self.n_clusters}, original_n={self.n_original}, "
                 f"sizes={self.sizes.tolist()}, nodes={self.nodes!r})")
 
     # ------------------------------------------------------------------ partition maps
@@ -451,10 +515,10 @@ class ReducedNetwork(NetworkModel):
     # ------------------------------------------------------------------ frequency domain
     def _original_columns(self, columns):
         if columns is None:
-            return np.arange(self.original.n)
+            return np.arange(self.n_original)
         columns = np.atleast_1d(np.asarray(columns, dtype=np.int64))
-        if columns.size and (columns.min() < 0 or columns.max() >= self.original.n):
-            raise IndexError(f"column index out of range 0..{self.original.n - 1}")
+        if columns.size and (columns.min() < 0 or columns.max() >= self.n_original):
+            raise IndexError(f"column index out of range 0..{self.n_original - 1}")
         return columns
 
     def lifted_transfer_matrix(self, s, columns=None):
@@ -476,9 +540,10 @@ class ReducedNetwork(NetworkModel):
 
     def _lowrank_core(self, s):
         """(V_k^T G^{-1}(s) V_k + f(s) Lambda_k)^{-1}, k x k, and M2 = max |g_i^{-1}(s)|."""
-        h = self.original.nodes.inverse_transfer(complex(s))
+        original = self._require_original("the low-rank model T_k")
+        h = original.nodes.inverse_transfer(complex(s))
         V = self.embedding
-        core = V.T @ (h[:, None] * V) + self.original.coupling(complex(s)) * np.diag(self.eigenvalues)
+        core = V.T @ (h[:, None] * V) + original.coupling(complex(s)) * np.diag(self.eigenvalues)
         return np.linalg.inv(core), float(np.max(np.abs(h)))
 
     def lowrank_transfer_matrix(self, s, columns=None):
@@ -548,6 +613,7 @@ class ReducedNetwork(NetworkModel):
         GMRES: none, O(nnz(L)) per iteration), then the two spectral norms by ARPACK on
         the error operators (dense SVD for n <= 400), a few dozen solves each.
         """
+        self._require_original("band_error")
         if not (np.isfinite(eta) and eta > 0):
             raise ValueError(f"eta must be a positive frequency, got {eta!r}")
         if method == "auto":
@@ -596,8 +662,8 @@ class ReducedNetwork(NetworkModel):
             ``y_coi`` is the centre of inertia with the original inertias;
             ``info["reduced_y"]`` holds the (nt, k) cluster outputs.
         """
-        reduced = self.response(self.restrict_input(self.original.input_shape(u0)), signal, t)
-        weights = _cluster_sums(self.original.inertia, self.labels, self.n_clusters)
+        reduced = self.response(self.restrict_input(disturbance_shape(u0, self.n_original)), signal, t)
+        weights = self.cluster_inertia
         info = dict(reduced.info, reduced_y=reduced.y)
         return TimeResponse(reduced.t, self.lift_output(reduced.y, nodes), reduced.u,
                             y_coi=reduced.y @ weights / weights.sum(), method=reduced.method, info=info)
