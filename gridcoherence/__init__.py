@@ -14,7 +14,14 @@ what small model reproduces how they move:
 * :mod:`~gridcoherence.simulate` -- sparse time responses;
 * :mod:`~gridcoherence.balanced`, :mod:`~gridcoherence.aggregate_reduction` -- frequency-
   weighted balanced truncation and reduced-order aggregate machines;
-* :mod:`~gridcoherence.metrics` -- step-response error metrics.
+* :mod:`~gridcoherence.metrics` -- step-response error metrics;
+* :mod:`~gridcoherence.clustering`, :mod:`~gridcoherence.reduction` -- spectral clustering
+  and the structure-preserving k-node network (Algorithm 1);
+* :mod:`~gridcoherence.pipeline` -- the whole reduction, :func:`reduce_network`;
+* :mod:`~gridcoherence.compare`, :mod:`~gridcoherence.plots` -- comparison tables, figures;
+* :mod:`~gridcoherence.serialization` -- reduced models as JSON files;
+* :mod:`~gridcoherence.sweep` -- resumable Monte-Carlo sweeps (serial or Dask);
+* :mod:`~gridcoherence.learning` -- gradient-flow learning dynamics (Chapter 2).
 """
 
 from .aggregate import coherent_aggregate, harmonic_mean
@@ -26,6 +33,7 @@ from .aggregate_reduction import (
 )
 from .balanced import BalancedTruncation, balanced_truncation
 from .cases import Case, CaseError, CaseMetadata, list_cases, load_case
+from .clustering import SpectralClustering, spectral_clustering, suggest_k
 from .coherence import (
     aggregate_response,
     coherence_bound,
@@ -34,6 +42,7 @@ from .coherence import (
     harmonic_expectation,
     incoherence,
 )
+from .compare import compare_step_responses, export_table
 from .coupling import Coupling
 from .laplacian import (
     DisconnectedNetworkError,
@@ -45,7 +54,11 @@ from .laplacian import (
 from .network import NetworkModel
 from .metrics import StepErrorMetrics, step_error_metrics
 from .nodes import LTINodes, StackedNodes, SwingTurbineNodes
+from .pipeline import CoherencyReductor, NetworkReduction, reduce_network
+from .reduction import ReducedNetwork, structure_preserving_reduction
+from .serialization import load_reduced, save_reduced
 from .simulate import ExponentialApproach, Sampled, Sinusoid, Step
+from .sweep import sweep
 
 __version__ = "0.1.0"
 
@@ -81,6 +94,19 @@ __all__ = [
     "Case",
     "CaseMetadata",
     "CaseError",
+    "spectral_clustering",
+    "SpectralClustering",
+    "suggest_k",
+    "structure_preserving_reduction",
+    "ReducedNetwork",
+    "reduce_network",
+    "CoherencyReductor",
+    "NetworkReduction",
+    "compare_step_responses",
+    "export_table",
+    "save_reduced",
+    "load_reduced",
+    "sweep",
     "Step",
     "ExponentialApproach",
     "Sinusoid",

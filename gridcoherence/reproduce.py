@@ -1,0 +1,64 @@
+"""Registry of every figure and table of the dissertation that the package reproduces.
+
+Each experiment is a function ``experiment(out_dir, quick=False) -> dict`` that writes
+``NAME.json`` (its numbers) and ``NAME.png`` (its plot) into ``out_dir``. The drivers live
+in :mod:`gridcoherence.experiments` (Chapter 3) and :mod:`gridcoherence.learning.experiments`
+(Chapter 2); ``scripts/*.py`` and ``gridcoherence reproduce`` call them from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+__all__ = ["experiments", "reproduce"]
+
+#: Modules holding an ``EXPERIMENTS`` dict, in the order figures appear in the text.
+_MODULES = (
+    "gridcoherence.learning.experiments",
+    "gridcoherence.experiments.coherence_figures",
+    "gridcoherence.experiments.sbm_reduction",
+    "gridcoherence.experiments.aggregate_order",
+)
+
+
+def experiments():
+    """Name -> driver function of every reproducible figure and table."""
+    registry = {}
+    for module_name in _MODULES:
+        registry.update(importlib.import_module(module_name).EXPERIMENTS)
+    return registry
+
+
+def reproduce(out_dir, only=None, *, quick=False, progress=False):
+    """Run the chosen experiments (all by default) into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing.
+    only : iterable of str, optional
+        Experiment names (see :func:`experiments`).
+    quick : bool
+        Small settings that run in seconds (smoke tests, CI).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    dict
+        Name -> the numbers each experiment wrote to its JSON file.
+    """
+    from tqdm.auto import tqdm
+
+    registry = experiments()
+    names = list(registry) if only is None else list(only)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(f"unknown experiment(s) {', '.join(unknown)}; available: {', '.join(registry)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in tqdm(names, disable=not progress, desc="reproduce"):
+        results[name] = registry[name](out_dir, quick=quick)
+    return results
