@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import control
@@ -76,9 +77,17 @@ HINF_DECADES = 8.0
 #: Local maxima of the sampled H-infinity sweep that are refined.
 HINF_PEAKS = 5
 
+#: Relative distances from an undamped pole frequency at which the H-infinity sweep
+#: checks whether the error transfer function has that pole (see :func:`_sampled_hinf`).
+UNDAMPED_OFFSETS = (1e-6, 1e-8)
+
 #: Relative DC mismatch above which the sampled path reports an infinite L2 error (the
 #: DC values come from sparse LU solves, so this is looser than the metric's 1e-12).
 SAMPLED_DC_RTOL = 1e-9
+
+#: A sparse LU whose condition estimate times eps exceeds this is treated as singular (fewer
+#: than 4 digits would be left): a pole at s = 0 that rounding moved to ~eps.
+SINGULAR_RCOND = 1e-4
 
 #: Tolerance of the structural check that the zero mode is unobservable.
 MARGINAL_MODE_RTOL = 1e-9
@@ -142,6 +151,25 @@ def _time_grid(t):
 
 
 # ---------------------------------------------------------------------------- models
+def _solve_or_none(matrix, rhs):
+    """Solution of a sparse square system by LU, or None when the matrix is singular.
+
+    SuperLU only reports an exactly zero pivot; a matrix that is singular in exact
+    arithmetic usually factors with a pivot ~eps instead and returns a solution of size
+    ~1/eps. The 1-norm condition estimate (a few extra solves) catches those.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", spla.MatrixRankWarning)
+            lu = spla.splu(matrix)
+    except (RuntimeError, spla.MatrixRankWarning):
+        return None
+    inverse = spla.LinearOperator(matrix.shape, matvec=lu.solve, rmatvec=lambda x: lu.solve(x, trans="T"))
+    if spla.onenormest(inverse) * spla.norm(matrix, 1) * np.finfo(float).eps > SINGULAR_RCOND:
+        return None
+    return lu.solve(rhs)
+
+
 @dataclass
 class _GroupResponse:
     """One model's group outputs y, dy/dt and d2y/dt2 on the grid (nt, groups), and the DC values."""
@@ -204,29 +232,80 @@ class _LiftedNetwork:
         y, rate, acceleration = np.split(sim.y, 3, axis=1)
         return _GroupResponse(y, rate, acceleration, step * self.dc_gain())
 
-    def dc_gain(self):
-        """Exact DC gain of every group output, by a sparse bordered solve.
+    @cached_property
+    def laurent(self):
+        """(ramp, constant, deflated): the group transfer functions u0 -> y_I as ramp / s + constant + O(s).
+
+        ``ramp`` is nonzero only for outputs that see a pole at s = 0 (their unit-step
+        response grows like ramp * t); elsewhere ``constant`` is the exact DC gain.
+        ``deflated`` is b with the pole's component removed, so that
+        C (sI - A)^{-1} deflated + d = G(s) - ramp / s (None without a pole at 0).
 
         [[A, V0], [V0^T, 0]] [x; mu] = [-b; 0] is nonsingular when 0 is a simple eigenvalue
         with eigenvector V0; then C x + d is the limit of the step response (the V0
-        drift mu t is unobservable). Raises ``ValueError`` for any other pole at 0.
+        drift mu t is unobservable). Otherwise, when its null space has dimension one
+        (e.g. zero damping and no governors: the centre-of-inertia frequency integrates
+        the disturbance), the quotient by V0 has a simple eigenvalue 0 with right and left
+        null vectors r, l, taken from an SVD of the bordered matrix, and the residue at
+        s = 0 is (C r)(l^T b) / (l^T r). The bordered matrix with r and l appended is
+        then nonsingular and its solution is x = -A^# b (group inverse), whose C x + d is
+        the constant term. Raises ``ValueError`` for any other pole at 0.
         """
         r = self.marginal.shape[1]
         V0 = sp.csr_matrix(self.marginal)
         bordered = sp.bmat([[self.A, V0], [V0.T, None]], format="csc") if r else self.A.tocsc()
         rhs = np.r_[-self.b, np.zeros(r)]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", spla.MatrixRankWarning)
-                x = spla.splu(bordered).solve(rhs)
-        except (RuntimeError, spla.MatrixRankWarning) as exc:
-            raise ValueError(f"model {self.name!r} has a pole at s = 0 that its outputs see (e.g. a "
-                             "disconnected network or integrating nodes): the step response does "
-                             "not settle and has no steady state") from exc
-        gain = self.C @ x[:self.A.shape[0]] + self.d
-        if not np.all(np.isfinite(gain)):
+        ramp, deflated = np.zeros(self.C.shape[0]), None
+        x = _solve_or_none(bordered, rhs)
+        if x is None:
+            # Dense, O(order^3): reached only by models with a pole at s = 0.
+            U, singular, Vh = la.svd(bordered.toarray())
+            null = singular <= singular[0] * max(bordered.shape) * np.finfo(float).eps
+            n = self.A.shape[0]
+            right, left = Vh[-1, :n], U[:n, -1]
+            overlap = left @ right
+            if null.sum() == 1 and abs(overlap) > MARGINAL_MODE_RTOL:  # a simple pole, not a Jordan chain
+                x = _solve_or_none(sp.bmat([[bordered, np.r_[right, np.zeros(r)][:, None]],
+                                            [np.r_[left, np.zeros(r)][None, :], None]], format="csc"),
+                                   np.r_[rhs, 0.0])
+            if x is None:
+                raise ValueError(f"model {self.name!r} has a pole at s = 0 of order or multiplicity above one "
+                                 "that its outputs see (e.g. a disconnected network or integrating nodes): "
+                                 "the step response has no steady state")
+            # Rounding leaves |C r| ~ eps ||C|| ||r|| on outputs that do not see the pole.
+            seen = (np.abs(self.C @ right) > MARGINAL_MODE_RTOL * abs(self.C).max(axis=1).toarray().ravel()
+                    * np.abs(right).sum())
+            if abs(left @ self.b) > MARGINAL_MODE_RTOL * np.abs(left).max() * np.abs(self.b).sum():
+                ramp = np.where(seen, (self.C @ right) * (left @ self.b) / overlap, 0.0)
+                # (sI - A)^{-1} r = r / s - mu V0 / s^2 and C V0 = 0: removing r's share of b
+                # removes exactly the ramp / s term.
+                deflated = self.b - right * (left @ self.b) / overlap
+        constant = self.C @ x[:self.A.shape[0]] + self.d
+        if not (np.all(np.isfinite(constant)) and np.all(np.isfinite(ramp))):
             raise ArithmeticError(f"model {self.name!r}: the DC gain came out non-finite")
-        return gain
+        return ramp, constant, deflated
+
+    @cached_property
+    def undamped_frequencies(self):
+        """Frequencies w0 > 0 of the poles on the imaginary axis (dense eigenvalues).
+
+        Only models whose outputs ramp are searched: in this family a pole at s = 0 means
+        lossless nodes (no damping, no governors), whose electromechanical modes are
+        then undamped unless the coupling dissipates; any other model is asymptotically
+        stable apart from the unobservable zero mode, which the table assumes anyway.
+        """
+        if self.laurent[2] is None:
+            return np.empty(0)
+        eigenvalues = la.eigvals(self.A.toarray())
+        scale = abs(self.A).sum(axis=0).max()
+        tolerance = MARGINAL_MODE_RTOL * scale
+        axis = (np.abs(eigenvalues.real) <= tolerance) & (eigenvalues.imag > tolerance)
+        return eigenvalues.imag[axis]
+
+    def dc_gain(self):
+        """Limit of every group's unit-step response: the DC gain, or +-inf (sign of the ramp)."""
+        ramp, constant, _ = self.laurent
+        return np.where(ramp != 0.0, np.copysign(np.inf, ramp), constant)
 
     def group_systems(self):
         """One python-control SISO StateSpace per group, zero mode removed (dense)."""
@@ -240,12 +319,22 @@ class _LiftedNetwork:
         """Group transfer functions W T(jw) u0 at angular frequencies w > 0, shape (nw, groups).
 
         One sparse LU of the n x n network matrix G^{-1}(jw) + f(jw) L per frequency,
-        a third of the realization's size for swing-turbine nodes.
+        a third of the realization's size for swing-turbine nodes. With a pole at s = 0
+        that solve loses ~cond ~ w^-2 digits of a value ~ramp / w, which would swamp the
+        difference of two models at low w; there ramp / (jw) is added exactly to the
+        regular part, solved with the realization and the deflated input (absolute
+        error ~eps ||A|| / w instead).
         """
         out = np.empty((np.size(w), self.C.shape[0]), dtype=complex)
+        ramp, _, deflated = self.laurent
+        identity = sp.identity(self.A.shape[0], format="csc")
         rhs = self.network_input.astype(complex)
         for k, wk in enumerate(np.atleast_1d(w)):
-            out[k] = self.network_output @ spla.splu(self.network.system_matrix(1j * wk)).solve(rhs)
+            if deflated is None:
+                out[k] = self.network_output @ spla.splu(self.network.system_matrix(1j * wk)).solve(rhs)
+            else:
+                regular = self.C @ spla.splu((1j * wk * identity - self.A).tocsc()).solve(deflated.astype(complex))
+                out[k] = ramp / (1j * wk) + regular + self.d
         return out
 
 
@@ -340,10 +429,11 @@ def _settling_time(t, y, steady_state, band):
 def _features(t, response, g, band):
     nadir, nadir_time = _hermite_extreme(t, response.y[:, g], response.rate[:, g])
     steady_state = float(response.steady_state[g])
+    # A diverging output (steady state +-inf) never enters a band around its limit.
+    settling = _settling_time(t, response.y[:, g], steady_state, band) if math.isfinite(steady_state) else math.inf
     return {"nadir": nadir, "nadir_time": nadir_time,
             "max_rocof": abs(_hermite_extreme(t, response.rate[:, g], response.acceleration[:, g])[0]),
-            "settling_time": _settling_time(t, response.y[:, g], steady_state, band),
-            "steady_state": steady_state}
+            "settling_time": settling, "steady_state": steady_state}
 
 
 # ---------------------------------------------------------------------------- errors
@@ -357,6 +447,8 @@ def _sampled_hinf(reference, model, dc_difference):
     far narrower than the 0.05-decade spacing) still raises its neighbouring grid
     values above the background, so it is found; the result is a lower bound that can
     miss a resonance hidden in the tail of a larger neighbour in the same interval.
+    Undamped resonances (poles on the imaginary axis, see
+    :attr:`_LiftedNetwork.undamped_frequencies`) that do not cancel give ``inf``.
     """
     top = 10.0 * max(abs(m.A).sum(axis=0).max() for m in (reference, model))
     grid = np.logspace(np.log10(top) - HINF_DECADES, np.log10(top), HINF_GRID_POINTS)
@@ -366,6 +458,12 @@ def _sampled_hinf(reference, model, dc_difference):
 
     values = error(grid)
     result = np.maximum(values.max(axis=0), np.abs(dc_difference))
+    # An undamped pole jw0 that the two models do not share with equal residues makes the
+    # error unbounded. Moving 100 times closer to a pole multiplies |error| by ~100 and
+    # leaves a regular point's value unchanged (w0 is exact to ~eps, far below the offsets).
+    for w0 in np.union1d(reference.undamped_frequencies, model.undamped_frequencies):
+        near, nearer = error(w0 * (1.0 + UNDAMPED_OFFSETS[0]))[0], error(w0 * (1.0 + UNDAMPED_OFFSETS[1]))[0]
+        result[nearer > 10.0 * near] = np.inf
     for g in range(values.shape[1]):
         v = values[:, g]
         peaks = np.flatnonzero(np.r_[v[0] >= v[1], (v[1:-1] >= v[:-2]) & (v[1:-1] >= v[2:]), v[-1] >= v[-2]])
@@ -377,13 +475,16 @@ def _sampled_hinf(reference, model, dc_difference):
     return result
 
 
-def _sampled_errors(t, reference_response, model_response, reference, model, step):
+def _sampled_errors(t, reference_response, model_response, reference, model):
     """L2 by the trapezoid rule over t, L-inf refined by Hermite interpolation, H-inf by sweep.
 
     For network models (exact DC values) a DC mismatch makes L2 infinite, as in
     :func:`~gridcoherence.metrics.step_error_metrics`; for sampled models, whose steady
     state is only their last sample, L2 is the finite-horizon value, L-inf the largest
-    sample and H-inf is NaN.
+    sample and H-inf is NaN. Groups where either output diverges (steady state +-inf)
+    keep the finite-horizon L2 over t; their transfer-function difference at w = 0 is
+    the difference of the constant terms when the two ramps (residues at s = 0) agree,
+    else unbounded (H-inf = inf).
     """
     e = reference_response.y - model_response.y
     l2 = np.sqrt(np.trapezoid(e**2, t, axis=0))
@@ -392,9 +493,13 @@ def _sampled_errors(t, reference_response, model_response, reference, model, ste
         return l2, np.abs(e).max(axis=0), np.full(e.shape[1], np.nan)
     rate = reference_response.rate - model_response.rate
     linf = np.array([abs(_hermite_extreme(t, e[:, g], rate[:, g])[0]) for g in range(e.shape[1])])
-    dc_error = reference_response.steady_state - model_response.steady_state
-    l2[np.abs(dc_error) > SAMPLED_DC_RTOL * np.abs(reference_response.steady_state)] = np.inf
-    return l2, linf, _sampled_hinf(reference, model, dc_error / step)
+    (reference_ramp, reference_constant, _), (model_ramp, model_constant, _) = reference.laurent, model.laurent
+    dc_error = reference_constant - model_constant
+    diverging = (reference_ramp != 0.0) | (model_ramp != 0.0)
+    l2[~diverging & (np.abs(dc_error) > SAMPLED_DC_RTOL * np.abs(reference_constant))] = np.inf
+    # The ramps cancel only if the residues agree, e.g. when a reduction keeps the total inertia.
+    ramp_mismatch = np.abs(reference_ramp - model_ramp) > SAMPLED_DC_RTOL * np.abs(reference_ramp)
+    return l2, linf, _sampled_hinf(reference, model, np.where(ramp_mismatch, np.inf, dc_error))
 
 
 def _exact_errors(reference_systems, model, step):
@@ -449,16 +554,27 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
         * ``n_nodes`` -- nodes in the group;
         * ``l2_error``, ``linf_error`` -- ||e||_2 and max_t |e(t)| of the group output's
           step-response error against the reference (0 on the reference's rows; l2 is
-          ``inf`` when the steady states differ);
+          ``inf`` when the steady states differ); on ``"finite horizon"`` rows the L2
+          norm and the maximum over [0, t[-1]] only;
         * ``hinf_error`` -- ||G_ref - G_model||_inf of the group transfer functions
           u0 -> y_I (per unit step height; NaN only for sampled models, with a warning);
+          ``inf`` when the difference has a pole on the imaginary axis: at s = 0 when the
+          two ramps differ, at jw0 when an undamped mode does not cancel (lossless
+          machines with a 1/s coupling: every electromechanical mode is undamped);
         * ``nadir`` -- the extreme of y_I (largest |y_I|, sign kept) and ``nadir_time``;
         * ``max_rocof`` -- max_t |dy_I/dt| for t > 0;
         * ``settling_time`` -- last time |y_I - y_ss| leaves ``settling_band * |y_ss|``
           (relative to max |y_I| when y_ss = 0), ``inf`` with a warning if the output
-          has not settled by the end of ``t``;
+          has not settled by the end of ``t``, and ``inf`` when y_ss is infinite;
         * ``steady_state`` -- y_ss = lim y_I(t), exact (DC gain, not the last sample);
-        * ``error_method`` -- ``"reference"``, ``"exact"`` or ``"sampled"``.
+          ``+inf`` or ``-inf`` (the sign of the ramp) when the output sees a pole at
+          s = 0: the output diverges; no steady state. With zero damping and no
+          governors (e.g. the ``nets_nyps68`` and ``new_england39`` cases) every output
+          follows the centre-of-inertia ramp step * sum(u0) / sum(m) * t;
+        * ``error_method`` -- ``"reference"``, ``"exact"``, ``"sampled"`` or
+          ``"finite horizon"`` (the model's or the reference's output diverges: the
+          errors are over [0, t[-1]], computed as on the sampled path; one warning
+          lists these rows).
 
         With outputs in rad/s (frequency deviation) and u in p.u. the units are those of
         :data:`UNITS` (``df.attrs["units"]``).
@@ -470,7 +586,8 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     ValueError
         Models on a different number of nodes, groups that do not cover the nodes or are
         malformed, a non-finite or wrongly sized u0, a bad t, step or band, models whose
-        step response has no steady state (pole at s = 0 seen by the outputs).
+        outputs see a pole at s = 0 that is not simple (a double integrator, or several
+        undamped islands).
     IndexError
         Group node indices or an int u0 outside 0..n-1.
 
@@ -501,6 +618,14 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     is often its t = 0+ value u_I / m_I, exact). The steady state is the DC gain from a
     sparse bordered solve. Sampled models get second-order finite-difference
     derivatives and their last sample as steady state.
+
+    Outputs without a steady state: when the bordered matrix is singular, its null
+    vectors (dense SVD, O(order^3), only for such models) give the residue of the pole
+    at s = 0 exactly (see :class:`_LiftedNetwork`), nonzero for outputs that ramp. Their
+    rows take the sampled path on the finite horizon of ``t``; at w = 0 the error's
+    transfer function is the difference of the constant terms when the residues agree
+    (a structure-preserving reduction keeps the total inertia, hence the ramp) and
+    unbounded otherwise.
 
     Cost: one sparse simulation per model plus, on the exact path, O(order^2) per time
     sample of the L-inf search in :func:`~gridcoherence.metrics.step_error_metrics` per
@@ -550,26 +675,31 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     reference_systems = None
     rows = []
 
-    def add_rows(label, response, errors, method):
+    def add_rows(label, response, errors, methods):
         for g, (group, nodes) in enumerate(zip(names, members)):
             row = {"model": label, "group": group, "n_nodes": int(nodes.size),
                    "l2_error": float(errors[0][g]), "linf_error": float(errors[1][g]),
                    "hinf_error": float(errors[2][g])}
             row.update(_features(t, response, g, settling_band))
-            row["error_method"] = method
+            row["error_method"] = methods[g]
             rows.append(row)
 
     zeros = np.zeros(len(names))
-    add_rows(str(reference_name), base_response, (zeros, zeros, zeros), "reference")
+    add_rows(str(reference_name), base_response, (zeros, zeros, zeros), ["reference"] * len(names))
     for name, candidate in candidates.items():
         response = candidate.response(t, step)
-        if candidate.order is not None and base.order + candidate.order <= exact_limit:
+        # Infinite-horizon errors do not exist when either output ramps: those groups are
+        # measured on t, and their whole model takes the sampled path (the exact metrics
+        # need stable group systems).
+        diverging = ~np.isfinite(base_response.steady_state) | ~np.isfinite(response.steady_state)
+        if (candidate.order is not None and base.order + candidate.order <= exact_limit
+                and not diverging.any()):
             if reference_systems is None:
                 reference_systems = base.group_systems()
             errors, method = _exact_errors(reference_systems, candidate, step), "exact"
         else:
-            errors, method = _sampled_errors(t, base_response, response, base, candidate, step), "sampled"
-        add_rows(name, response, errors, method)
+            errors, method = _sampled_errors(t, base_response, response, base, candidate), "sampled"
+        add_rows(name, response, errors, np.where(diverging, "finite horizon", method))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     numeric = table.select_dtypes("number")
     nan_columns = [c for c in numeric.columns if numeric[c].isna().any() and c != "hinf_error"]
@@ -580,7 +710,14 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
         warnings.warn(f"models {sampled} are only known by samples: their steady state is the last sample, "
                       "their RoCoF a finite difference and their H-infinity error is not available (NaN)",
                       stacklevel=2)
-    unsettled = table.loc[np.isinf(table["settling_time"]), ["model", "group"]]
+    diverging = np.isinf(table["steady_state"]) | (table["error_method"] == "finite horizon")
+    if diverging.any():
+        pairs = ", ".join(f"{m}/{g}" for m, g in table.loc[diverging, ["model", "group"]].itertuples(index=False))
+        warnings.warn(f"outputs with a pole at s = 0 diverge and have no steady state (steady_state = +-inf, "
+                      f"settling_time = inf), or are compared with one that does; their errors are over the "
+                      f"finite horizon [0, {t[-1]:g}] s of t (error_method 'finite horizon'): {pairs}",
+                      stacklevel=2)
+    unsettled = table.loc[np.isinf(table["settling_time"]) & ~diverging, ["model", "group"]]
     if len(unsettled):
         pairs = ", ".join(f"{m}/{g}" for m, g in unsettled.itertuples(index=False))
         warnings.warn(f"outputs still outside the {settling_band:g} settling band at t = {t[-1]:g} s "

@@ -226,3 +226,81 @@ def test_export_formats(damped, tmp_path):
     with pytest.raises(TypeError, match="DataFrame"):
         export_table(table.to_dict(), tmp_path / "table.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv", "table.md", "table.tex"]
+
+
+# ------------------------------------------------------------- outputs without a steady state
+UNDAMPED_EDGES = [(0, 1, 20.0), (1, 2, 25.0), (0, 2, 18.0), (3, 4, 22.0), (4, 5, 19.0), (3, 5, 21.0),
+                  (2, 3, 0.8), (0, 5, 0.5)]
+UNDAMPED_INERTIA = [0.10, 0.15, 0.12, 0.08, 0.20, 0.11]
+
+
+@pytest.fixture(scope="module")
+def nyps68():
+    """The 16-machine benchmark: zero damping, no governors, so y_COI ramps for ever."""
+    model = load_case("nets_nyps68").model
+    return model, structure_preserving_reduction(model, 5)
+
+
+def diverging_table(model, reduced, t, u0=0, step=STEP):
+    with pytest.warns(UserWarning, match="no steady state") as caught:
+        table = compare_step_responses(model, {"k": reduced}, u0=u0, step=step, t=t)
+    assert len(caught) == 1  # one summary, no settling-band warning on top
+    assert "[0, 30] s" in str(caught[0].message)
+    return table
+
+
+def test_undamped_benchmark_gives_a_finite_horizon_table(nyps68):
+    model, reduced = nyps68
+    t = np.linspace(0.0, 30.0, 1501)
+    table = diverging_table(model, reduced, t)
+    assert len(table) == 10 and not table.drop(columns="hinf_error").isna().any().any()
+    assert (table["steady_state"] == -np.inf).all() and np.isposinf(table["settling_time"]).all()
+    assert table["error_method"].tolist() == ["reference"] * 5 + ["finite horizon"] * 5
+    # Independent check: the group COI outputs on a 4x finer grid of both models' simulations.
+    fine = np.linspace(0.0, 30.0, 6001)
+    y = model.response(STEP * np.eye(model.n)[0], "step", fine).y
+    y_reduced = reduced.lifted_response(STEP * np.eye(model.n)[0], "step", fine).y
+    rows = table[table["model"] == "k"]
+    for c, row in zip(range(5), rows.itertuples()):
+        w = coi_weights(model, np.flatnonzero(reduced.labels == c))
+        error = (y - y_reduced) @ w
+        assert row.linf_error == pytest.approx(np.abs(error).max(), rel=1e-4)
+        assert row.l2_error == pytest.approx(np.sqrt(np.trapezoid(error**2, fine)), rel=1e-3)
+        assert row.linf_error > 1e-3
+    # Lossless machines on 1/s lines: every mode is undamped and the two models resonate at
+    # different frequencies, so the transfer-function error is unbounded.
+    assert np.isposinf(rows["hinf_error"]).all()
+
+
+def test_ramp_sign_follows_the_disturbance():
+    nodes = gc.SwingTurbineNodes(UNDAMPED_INERTIA, [0.0] * 6)
+    model = gc.NetworkModel(nodes, UNDAMPED_EDGES, "1/s")
+    table = diverging_table(model, structure_preserving_reduction(model, 2), np.linspace(0.0, 30.0, 601),
+                            u0=np.array([1.0, 0.0, 0.0, 0.0, 0.0, -0.4]), step=2.0)
+    assert (table["steady_state"] == np.inf).all()
+    # Comparing the model with itself: the ramps and the undamped modes cancel exactly.
+    with pytest.warns(UserWarning, match="no steady state"):
+        same = compare_step_responses(model, {"same": model}, u0=1, t=np.linspace(0.0, 30.0, 601))
+    assert (same.loc[1, ["l2_error", "linf_error", "hinf_error"]] == 0.0).all()
+
+
+def test_dissipative_coupling_gives_a_finite_hinf_error():
+    """Lossless machines on lines f = (0.3 s + 1)/s: damped modes, but the COI still ramps."""
+    nodes = gc.SwingTurbineNodes(UNDAMPED_INERTIA, [0.0] * 6)
+    model = gc.NetworkModel(nodes, UNDAMPED_EDGES, gc.coupling.Coupling([0.3, 1.0], [1.0, 0.0]))
+    reduced = structure_preserving_reduction(model, 2)
+    table = diverging_table(model, reduced, np.linspace(0.0, 30.0, 1501))
+    assert (table["steady_state"] == -np.inf).all()
+    rows = table[table["model"] == "k"]
+    assert np.all(np.isfinite(rows["hinf_error"])) and rows["hinf_error"].min() > 1e-3
+    # The same supremum from dense transfer functions on a fine grid (the reduction keeps the
+    # total inertia, so the 1/(M s) terms cancel and the difference is bounded at w -> 0; below
+    # 0.01 rad/s the plain solves lose the difference to cancellation, and it is flat there).
+    P = reduced.partition_matrix.toarray()
+    w = np.logspace(-2, 3, 4001)
+    u0 = np.eye(6)[0]
+    for c, row in zip(range(2), rows.itertuples()):
+        weights = coi_weights(model, np.flatnonzero(reduced.labels == c))
+        original = [weights @ np.linalg.solve(model.system_matrix(1j * wk).toarray(), u0) for wk in w]
+        lifted = [weights @ P @ np.linalg.solve(reduced.system_matrix(1j * wk).toarray(), P.T @ u0) for wk in w]
+        assert row.hinf_error == pytest.approx(np.abs(np.subtract(original, lifted)).max(), rel=1e-4)
