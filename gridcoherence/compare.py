@@ -42,7 +42,7 @@ from .network import NetworkModel
 from .reduction import ReducedNetwork
 from .simulate import Step, TimeResponse, simulate_lti, uniform_time_grid
 
-__all__ = ["COLUMNS", "UNITS", "compare_step_responses", "export_table"]
+__all__ = ["COLUMNS", "UNITS", "compare_step_responses", "export_table", "table_to_markdown"]
 
 #: Table columns, in order.
 COLUMNS = ("model", "group", "n_nodes", "l2_error", "linf_error", "hinf_error", "nadir", "nadir_time",
@@ -733,7 +733,7 @@ def _format_cell(value):
     return str(value)
 
 
-def _markdown(table):
+def table_to_markdown(table):
     """A GitHub-flavoured Markdown table (numbers right-aligned, 6 significant digits)."""
     numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
     header = "| " + " | ".join(map(str, table.columns)) + " |"
@@ -773,7 +773,7 @@ def export_table(table, path):
     if suffix == ".csv":
         text = table.to_csv(index=False)
     elif suffix == ".md":
-        text = _markdown(table)
+        text = table_to_markdown(table)
     elif suffix == ".tex":
         text = table.to_latex(index=False, escape=True, float_format=_format_cell)
     else:

@@ -1,0 +1,7 @@
+"""``python -m gridcoherence`` runs the command line (see :mod:`gridcoherence.cli`)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

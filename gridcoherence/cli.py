@@ -1,0 +1,436 @@
+"""The ``gridcoherence`` command line.
+
+Commands (``gridcoherence COMMAND --help`` shows each one's options and examples):
+
+* ``cases``      bundled cases with their size, machines and lambda_2;
+* ``info``       one case: network summary, Laplacian spectrum, suggested clusters, passivity;
+* ``reduce``     the whole pipeline on a case, writing the comparison table, plots and the
+                 reduced model (JSON readable by :func:`gridcoherence.load_reduced`);
+* ``compare``    the comparison table for several reduction choices side by side;
+* ``reproduce``  every figure and table of the dissertation the package covers;
+* ``sweep``      a resumable Monte-Carlo study, serially or on Dask.
+
+Exit codes: 0 success; 2 bad usage or bad input (unknown case, k out of range, unreadable
+or malformed file, unwritable output folder); 1 a computation that failed. Errors are
+one line on stderr; ``--verbose`` adds the traceback. Every output file is written
+atomically, so an interrupted run leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+log = logging.getLogger("gridcoherence")
+
+
+class UsageError(Exception):
+    """Bad usage or input the user can fix: exit code 2."""
+
+
+# ---------------------------------------------------------------------------- helpers
+def _load(case):
+    from .cases import CaseError, load_case
+
+    try:
+        return load_case(case)
+    except (CaseError, OSError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _output_dir(path):
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output folder {path}: {exc.strerror or exc}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"output folder {path} is not writable")
+    return path
+
+
+def _check_clusters(k, model):
+    if k is not None and not 1 <= k <= model.n:
+        raise UsageError(f"--clusters must be between 1 and {model.n} (the number of machines), got {k}")
+
+
+def _print_table(frame, stream=None):
+    from .compare import table_to_markdown
+
+    print(table_to_markdown(frame), file=stream or sys.stdout)
+
+
+def _disturbance(model, node, amplitude):
+    if not 0 <= node < model.n:
+        raise UsageError(f"--disturbance must be a node index in 0..{model.n - 1}, got {node}")
+    u0 = np.zeros(model.n)
+    u0[node] = amplitude
+    return u0
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_cases(args):
+    import pandas as pd
+
+    from .cases import list_cases
+
+    rows = []
+    for name in _progress(list_cases(), args, "cases"):
+        case = _load(name)
+        rows.append({"case": name, "machines": case.model.n, "edges": case.model.n_edges,
+                     "lambda_2": round(case.spectrum_summary(2)["lambda_2"], 6),
+                     "description": case.metadata.description})
+    _print_table(pd.DataFrame(rows))
+    return 0
+
+
+def cmd_info(args):
+    from .clustering import suggest_k
+
+    case = _load(args.case)
+    model = case.model
+    k = min(args.eigenvalues, model.n)
+    summary = case.spectrum_summary(k)
+    passivity = model.nodes.passivity()
+    lines = [
+        f"case         {case.name}: {case.metadata.description}",
+        f"source       {case.metadata.source}",
+        f"machines     {model.n}   edges {model.n_edges}   coupling f(s) = {model.coupling.name}",
+        f"nodes        {model.nodes!r}",
+        f"lambda_2     {summary['lambda_2']:.6g}",
+        "eigenvalues  " + ", ".join(f"{v:.6g}" for v in summary["eigenvalues"]),
+        "gaps         " + ", ".join(f"{v:.4g}" for v in summary["gaps"]),
+        f"suggested k  {suggest_k(np.asarray(summary['eigenvalues']))} (largest eigengap)",
+        f"passivity    output strictly passive: {passivity.all_strictly_passive} "
+        f"(min eps = {np.min(passivity.epsilon):.4g}; {int(passivity.decided.sum())}/{model.n} decided)",
+        f"coupling     positive real: {model.coupling.is_positive_real()}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _reduction_label(k, order, method):
+    return f"k={k}" + ("" if order is None else f", order={order}, {method}")
+
+
+def cmd_reduce(args):
+    from ._io import write_json
+    from .compare import compare_step_responses, export_table
+    from .pipeline import reduce_network
+    from .serialization import save_reduced
+
+    case = _load(args.case)
+    model = case.model
+    _check_clusters(args.clusters, model)
+    if args.order is not None and args.order < 1:
+        raise UsageError(f"--order must be >= 1, got {args.order}")
+    out = _output_dir(args.out)
+    u0 = _disturbance(model, args.disturbance, args.amplitude)
+    t = np.linspace(0.0, args.horizon, args.points)
+
+    log.info("reducing %s (%d machines) to %s", case.name, model.n,
+             _reduction_label(args.clusters, args.order, args.method))
+    result = reduce_network(model, args.clusters, order=args.order, method=args.method,
+                            embedding=args.embedding, random_state=args.seed)
+    label = _reduction_label(result.n_clusters, args.order, args.method)
+    table = compare_step_responses(model, {label: result.model}, u0=u0, t=t)
+    band = result.model.band_error(args.band) if hasattr(result.model, "band_error") else None
+
+    export_table(table, out / "step_comparison.csv")
+    export_table(table, out / "step_comparison.md")
+    _write_plots(out, case, result, u0, t)
+    save_reduced(result, out / "reduced_model.json", case=case.name,
+                 extra={"band": args.band, "band_error": None if band is None else band.sup_error})
+    write_json(out / "reduction_summary.json", {
+        "case": case.name, "options": result.options, "clusters": result.summary(),
+        "band": args.band, "band_error": None if band is None else band.as_dict(),
+    })
+    if not args.quiet:
+        _print_table(table)
+        if band is not None:
+            print(f"\nband error sup_|w|<={args.band} ||T - That_k|| = {band.sup_error:.4g}")
+        print(f"\nwrote {out}/step_comparison.csv, .md, plots (*.png), reduced_model.json")
+    return 0
+
+
+def _write_plots(out, case, result, u0, t):
+    from . import plots
+    from .coherence import aggregate_response
+
+    model = case.model
+    reference = model.response(u0, "step", t)
+    reduced = result.model.lifted_response(u0, "step", t)
+    plots.plot_cluster_responses(reference, reduced, result.labels, path=out / "cluster_responses.png")
+    plots.plot_coi_vs_aggregate(reference, aggregate_response(model, u0, "step", t),
+                                path=out / "coi_vs_aggregate.png")
+    reductions = {c: r for c, r in enumerate(result.aggregate_reductions) if r is not None}
+    if reductions:
+        c = max(reductions, key=lambda i: result.structure.sizes[i])
+        plots.plot_bode_aggregate(result.structure.nodes.subset([c]), {f"cluster {c}": reductions[c]},
+                                  path=out / "bode_aggregate.png")
+        plots.plot_hankel_singular_values(
+            {f"cluster {i}": r.hankel_singular_values for i, r in reductions.items()},
+            path=out / "hankel_singular_values.png")
+    coordinates = case.metadata.details.get("coordinates")
+    plots.plot_cluster_map(model.laplacian, result.labels, coordinates=coordinates,
+                           node_names=model.node_names, path=out / "cluster_map.png")
+
+
+def _parse_model_spec(text):
+    """'k=2,order=3,method=tb' -> dict; bare integers mean k."""
+    spec = {"k": None, "order": None, "method": "cl"}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        if not value:
+            key, value = "k", key
+        if key not in spec:
+            raise UsageError(f"model spec {text!r}: unknown key {key!r} (use k, order, method)")
+        if key == "method":
+            if value not in ("cl", "tb"):
+                raise UsageError(f"model spec {text!r}: method must be cl or tb")
+            spec[key] = value
+        else:
+            try:
+                spec[key] = int(value)
+            except ValueError as exc:
+                raise UsageError(f"model spec {text!r}: {key} must be an integer") from exc
+    return spec
+
+
+def cmd_compare(args):
+    from .compare import compare_step_responses, export_table
+    from .pipeline import reduce_network
+
+    case = _load(args.case)
+    model = case.model
+    specs = [_parse_model_spec(text) for text in args.models]
+    for spec in specs:
+        _check_clusters(spec["k"], model)
+    out = _output_dir(args.out) if args.out else None
+    u0 = _disturbance(model, args.disturbance, args.amplitude)
+    t = np.linspace(0.0, args.horizon, args.points)
+    models, groups = {}, None
+    for spec in _progress(specs, args, "models"):
+        result = reduce_network(model, spec["k"], order=spec["order"], method=spec["method"],
+                                random_state=args.seed)
+        models[_reduction_label(result.n_clusters, spec["order"], spec["method"])] = result.model
+        groups = result.labels if groups is None else groups
+    table = compare_step_responses(model, models, u0=u0, t=t, groups=groups)
+    if out is not None:
+        export_table(table, out / "comparison.csv")
+        export_table(table, out / "comparison.md")
+    if not args.quiet:
+        _print_table(table)
+    return 0
+
+
+def cmd_reproduce(args):
+    from ._io import write_json
+    from .reproduce import experiments, reproduce
+
+    available = experiments()
+    if args.only:
+        unknown = [n for n in args.only if n not in available]
+        if unknown:
+            raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    out = _output_dir(args.out)
+    results = reproduce(out, args.only, quick=args.quick, progress=_show_progress(args))
+    write_json(out / "reproduce_index.json", {"experiments": sorted(results), "quick": args.quick})
+    if not args.quiet:
+        print(f"wrote {len(results)} experiment(s) to {out}: {', '.join(results)}")
+    return 0
+
+
+def _parse_seeds(text):
+    if ":" in text:
+        start, _, stop = text.partition(":")
+        return range(int(start), int(stop))
+    return [int(s) for s in text.split(",")]
+
+
+def _parse_param(text):
+    from .sweep import _parse
+
+    key, _, values = text.partition("=")
+    if not key or not values:
+        raise UsageError(f"--param {text!r} must look like name=v1,v2,...")
+    return key, [_parse(v) for v in values.split(",")]
+
+
+def cmd_sweep(args):
+    from .sweep import sweep
+
+    try:
+        seeds = _parse_seeds(args.seeds)
+    except ValueError as exc:
+        raise UsageError(f"--seeds {args.seeds!r} must be A:B or a comma list of integers") from exc
+    params = dict(_parse_param(p) for p in args.param)
+    out = Path(args.out)
+    _output_dir(out.parent)
+    scheduler = args.scheduler or ("local" if args.workers > 1 else "serial")
+    try:
+        result = sweep(args.study, seeds, params, out=out, scheduler=scheduler,
+                       n_workers=args.workers, progress=_show_progress(args), parquet=args.parquet)
+    except ValueError as exc:
+        if "unknown study" in str(exc) or "must be given as a list" in str(exc):
+            raise UsageError(str(exc)) from exc
+        raise
+    if not args.quiet:
+        print(f"{result.n_run} run(s) done, {result.n_skipped} already finished; table: {result.path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def _show_progress(args):
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _progress(items, args, desc):
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, disable=not _show_progress(args))
+
+
+def _add_common(parser):
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details; tracebacks on errors")
+
+
+def _add_step_options(parser):
+    parser.add_argument("--disturbance", type=int, default=0, metavar="NODE",
+                        help="node (machine index) of the step disturbance (default 0)")
+    parser.add_argument("--amplitude", type=float, default=-1.0,
+                        help="step size in p.u. on the system base (default -1: a loss of generation)")
+    parser.add_argument("--horizon", type=float, default=120.0,
+                        help="simulated time in s (default 120, long enough for most grids to settle)")
+    parser.add_argument("--points", type=int, default=2401, help="time points (default 2401)")
+    parser.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+
+
+def build_parser():
+    def command(name, help_text, examples):
+        sub = subparsers.add_parser(
+            name, help=help_text, description=help_text,
+            epilog="examples:\n" + textwrap.indent(examples.strip(), "  "),
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        _add_common(sub)
+        return sub
+
+    parser = argparse.ArgumentParser(
+        prog="gridcoherence",
+        description="Coherent clusters, aggregate machines and reduced models of power networks.",
+        epilog="examples:\n  gridcoherence cases\n  gridcoherence info iceland\n"
+               "  gridcoherence reduce kundur_two_area --clusters 2 --order 2 --out out/\n"
+               "exit codes: 0 success, 2 bad usage or input, 1 failed computation",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub = command("cases", "list the bundled cases with size, machines and lambda_2",
+                  "gridcoherence cases")
+    sub.set_defaults(run=cmd_cases)
+
+    sub = command("info", "summary of one case: network, Laplacian spectrum, suggested clusters, passivity",
+                  "gridcoherence info iceland\ngridcoherence info pandapower:case39 --eigenvalues 10")
+    sub.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    sub.add_argument("--eigenvalues", type=int, default=8, help="how many smallest eigenvalues (default 8)")
+    sub.set_defaults(run=cmd_info)
+
+    sub = command("reduce", "cluster, aggregate, reduce; write table, plots and the reduced model",
+                  "gridcoherence reduce iceland --clusters 3 --order 2 --out iceland_k3/\n"
+                  "gridcoherence reduce nets_nyps68 --clusters 5 --order 3 --method tb --band 2 --out nyps/")
+    sub.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    sub.add_argument("--clusters", "-k", type=int, default=None,
+                     help="number of clusters K (default: from the largest eigengap)")
+    sub.add_argument("--order", "-r", type=int, default=None,
+                     help="order R of each reduced aggregate machine (default: keep full aggregates)")
+    sub.add_argument("--method", choices=("cl", "tb"), default="cl",
+                     help="aggregate reduction: cl (closed loop) or tb (turbines), default cl")
+    sub.add_argument("--band", type=float, default=1.0, help="band |w| <= ETA (rad/s) of the error (default 1)")
+    sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default="laplacian",
+                     help="spectral embedding for clustering (default laplacian, as Algorithm 1)")
+    sub.add_argument("--out", "-o", required=True, help="output folder (created if missing)")
+    _add_step_options(sub)
+    sub.set_defaults(run=cmd_reduce)
+
+    sub = command("compare", "step-response table of several reduction choices side by side",
+                  "gridcoherence compare kundur_two_area --models k=2 k=2,order=2 k=2,order=2,method=tb\n"
+                  "gridcoherence compare iceland --models 3,order=2 3,order=3 --out cmp/")
+    sub.add_argument("case")
+    sub.add_argument("--models", nargs="+", required=True, metavar="SPEC",
+                     help="reduction choices: k=K[,order=R][,method=cl|tb] (a bare number is k)")
+    sub.add_argument("--out", "-o", help="also write comparison.csv and comparison.md here")
+    _add_step_options(sub)
+    sub.set_defaults(run=cmd_compare)
+
+    sub = command("reproduce", "regenerate the dissertation's figures and tables (PNG + JSON)",
+                  "gridcoherence reproduce --out figures/\ngridcoherence reproduce --only table3_2 fig3_8 --out t/\n"
+                  "gridcoherence reproduce --quick --out smoke/")
+    sub.add_argument("--only", nargs="+", metavar="NAME", help="experiment names (default: all)")
+    sub.add_argument("--quick", action="store_true", help="small settings that run in seconds")
+    sub.add_argument("--out", "-o", required=True)
+    sub.set_defaults(run=cmd_reproduce)
+
+    sub = command("sweep", "run a study over seeds and parameters (resumable; Dask optional)",
+                  "gridcoherence sweep concentration --seeds 0:50 --param n=10,100,1000 --out conc.csv\n"
+                  "gridcoherence sweep aggregate_inertia --seeds 0:1 --param m=0.02,0.05,0.1 --out m.csv\n"
+                  "gridcoherence sweep thm3_10 --seeds 0:100 --param n=80,320 --workers 2 --out sbm.csv\n"
+                  "gridcoherence sweep thm3_10 --seeds 0:100 --scheduler tcp://host:8786 --out sbm.csv")
+    sub.add_argument("study", help="study name (concentration, aggregate_inertia, thm3_10)")
+    sub.add_argument("--seeds", default="0:10", help="A:B (half-open) or a comma list (default 0:10)")
+    sub.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
+                     help="parameter values (repeatable)")
+    sub.add_argument("--scheduler", help="'serial', 'local' or a Dask scheduler address tcp://host:port")
+    sub.add_argument("--workers", type=int, default=1, help="local Dask workers (default 1: serial)")
+    sub.add_argument("--parquet", action="store_true", help="also write the table as Parquet")
+    sub.add_argument("--out", "-o", required=True, help="CSV table (resumed if it exists)")
+    sub.set_defaults(run=cmd_sweep)
+    return parser
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    """Entry point of the ``gridcoherence`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    # SIGTERM unwinds like Ctrl-C, so atomic writes in progress remove their temporary files.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return 2
+    except KeyboardInterrupt:
+        print(f"gridcoherence {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a failed computation: one line unless --verbose
+        print(f"gridcoherence {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

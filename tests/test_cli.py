@@ -1,0 +1,143 @@
+"""The gridcoherence command line, run end to end in subprocesses."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import gridcoherence as gc
+
+ENV = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
+
+
+def run(*args, cwd=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "gridcoherence.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=ENV, timeout=timeout)
+
+
+def test_help_of_every_command_has_examples():
+    result = run("--help")
+    assert result.returncode == 0 and "exit codes" in result.stdout
+    for command in ["cases", "info", "reduce", "compare", "reproduce", "sweep"]:
+        result = run(command, "--help")
+        assert result.returncode == 0, command
+        assert "examples:" in result.stdout and f"gridcoherence {command}" in result.stdout
+
+
+def test_cases_lists_bundled_cases():
+    result = run("cases")
+    assert result.returncode == 0, result.stderr
+    for name in gc.list_cases():
+        assert name in result.stdout
+    assert "lambda_2" in result.stdout
+
+
+def test_info_reports_spectrum_and_suggested_clusters():
+    result = run("info", "kundur_two_area")
+    assert result.returncode == 0, result.stderr
+    lambda_2 = gc.load_case("kundur_two_area").spectrum_summary(2)["lambda_2"]
+    assert f"lambda_2     {lambda_2:.6g}" in result.stdout
+    assert "suggested k  2" in result.stdout and "passivity" in result.stdout
+
+
+def test_reduce_writes_table_plots_and_a_model_that_round_trips(tmp_path):
+    out = tmp_path / "out"
+    result = run("reduce", "iceland", "--clusters", "3", "--order", "2", "--disturbance", "1",
+                 "--points", "601", "--out", out)
+    assert result.returncode == 0, result.stderr
+    for name in ["step_comparison.csv", "step_comparison.md", "reduced_model.json",
+                 "reduction_summary.json", "cluster_responses.png", "coi_vs_aggregate.png",
+                 "bode_aggregate.png", "hankel_singular_values.png", "cluster_map.png"]:
+        assert (out / name).stat().st_size > 0, name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    # The saved model is the one the library computes with the same options.
+    loaded = gc.load_reduced(out / "reduced_model.json")
+    expected = gc.reduce_network(gc.load_case("iceland").model, 3, order=2, method="cl").model
+    s = np.array([0.1j, 1j, 0.5 + 3j])
+    np.testing.assert_allclose(loaded.lifted_transfer_matrix(s, columns=[1]),
+                               expected.lifted_transfer_matrix(s, columns=[1]), rtol=1e-12, atol=0)
+    summary = json.loads((out / "reduction_summary.json").read_text())
+    assert summary["band_error"]["sup_error"] > 0
+    assert "| model" in result.stdout
+
+
+def test_compare_several_reductions(tmp_path):
+    result = run("compare", "kundur_two_area", "--models", "k=2", "2,order=2,method=tb", "k=1",
+                 "--points", "601", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    table = (tmp_path / "comparison.csv").read_text()
+    assert "k=2" in table and "k=1" in table and "original" in table
+
+
+@pytest.mark.parametrize("args, message", [
+    (["info", "icelnd"], "Did you mean 'iceland'"),
+    (["reduce", "kundur_two_area", "--clusters", "9", "--out", "x"], "--clusters must be between 1 and 4"),
+    (["reduce", "kundur_two_area", "--clusters", "0", "--out", "x"], "--clusters must be between 1 and 4"),
+    (["compare", "kundur_two_area", "--models", "k=2,order=x"], "order must be an integer"),
+    (["reproduce", "--only", "fig9_9", "--out", "x"], "unknown experiment"),
+    (["sweep", "nope", "--out", "x.csv"], "unknown study"),
+])
+def test_bad_usage_exits_2_with_one_line(tmp_path, args, message):
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_malformed_case_file_and_unwritable_output(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("format_version = 1\nname = 'x'\n")
+    result = run("info", bad)
+    assert result.returncode == 2 and "bad.toml" in result.stderr and "Traceback" not in result.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("reduce", "kundur_two_area", "--clusters", "2", "--out", blocker / "sub")
+    assert result.returncode == 2 and "cannot create output folder" in result.stderr
+
+
+def test_argparse_errors_exit_2():
+    assert run("reduce").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "terminate"])
+def test_interrupted_reduce_leaves_no_partial_file(tmp_path, sig):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gridcoherence.cli", "reduce", "iceland", "--clusters", "3", "--order", "2",
+         "--points", "3001", "--out", str(out)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.005)
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    for path in out.iterdir():
+        assert not path.name.startswith("."), f"temporary file {path.name} left behind"
+        assert path.stat().st_size > 0
+        if path.suffix == ".json":
+            json.loads(path.read_text())
+
+
+def test_reproduce_quick_writes_json_and_png(tmp_path):
+    result = run("reproduce", "--only", "table3_2", "fig3_7", "--quick", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ["table3_2", "fig3_7"]:
+        assert json.loads((tmp_path / f"{name}.json").read_text())
+        assert (tmp_path / f"{name}.png").stat().st_size > 0
+
+
+def test_sweep_command_resumes(tmp_path):
+    out = tmp_path / "s.csv"
+    args = ["sweep", "concentration", "--seeds", "0:3", "--param", "n=10,100", "--param",
+            "n_reference=20000", "--out", out]
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    assert "6 run(s) done, 0 already finished" in first.stdout
+    second = run(*args)
+    assert "0 run(s) done, 6 already finished" in second.stdout
