@@ -11,7 +11,7 @@ import numpy as np
 
 from .sweep import register_study
 
-__all__ = ["dynamics_concentration", "aggregate_inertia"]
+__all__ = ["dynamics_concentration", "aggregate_inertia", "sbm_band_error"]
 
 
 @register_study("concentration")
@@ -56,3 +56,32 @@ def aggregate_inertia(seed, m=0.0683, order=2, method="cl"):
     reduced = reduce_aggregate(aggregate, order, method=method)
     errors = step_error_metrics(closed_loop_system(aggregate), reduced.system, step=1.0)
     return {"L2": errors.l2, "Linf": errors.linf, "Hinf": errors.hinf}
+
+
+@register_study("thm3_10")
+def sbm_band_error(seed, n=80, eta=1.0, n_frequencies=9):
+    """Thm 3.10 trial: the (3.41) SBM scaled to n nodes, reduced to k = 3.
+
+    One graph and one set of random swing nodes per seed (as in
+    :mod:`gridcoherence.experiments.sbm_reduction`); spectral clustering with k-means++
+    (seeded by ``seed``), Algorithm 1, and the band error sampled on ``n_frequencies``
+    frequencies in (0, eta] with refinement around the worst one.
+
+    Returns
+    -------
+    dict
+        ``success`` (the clustering recovered the blocks exactly), ``misclassification``,
+        ``band_error``, ``lowrank_band_error``, ``lambda_next`` (lambda_4(L)) and
+        ``refinement_error`` (||V_3 - Vhat_3||_F).
+    """
+    from .clustering import misclassification_rate
+    from .experiments.sbm_reduction import sbm341_model
+    from .reduction import structure_preserving_reduction
+
+    model, sample = sbm341_model(int(n), seed)
+    reduced = structure_preserving_reduction(model, 3, random_state=seed)
+    band = reduced.band_error(eta, n_frequencies=n_frequencies)
+    error = misclassification_rate(sample.labels, reduced.labels)
+    return {"success": bool(error == 0.0), "misclassification": float(error),
+            "band_error": band.sup_error, "lowrank_band_error": band.sup_lowrank_error,
+            "lambda_next": reduced.lambda_next, "refinement_error": reduced.refinement_error}

@@ -68,3 +68,14 @@ def test_bad_sweep_input(tmp_path):
         sweep("concentration", [0], {"n": 5}, out=tmp_path / "x.csv")
     with pytest.raises(FileNotFoundError, match=r"output folder"):
         sweep("concentration", [0], out=tmp_path / "missing" / "x.csv")
+
+
+def test_thm3_10_study_error_shrinks_with_n(tmp_path):
+    result = sweep("thm3_10", range(2), {"n": [80, 320]}, out=tmp_path / "t.csv", progress=False)
+    table = result.table
+    assert table["success"].all()
+    mean_error = table.groupby("n")["band_error"].mean()
+    assert mean_error[320] < 0.5 * mean_error[80]
+    # The structure-preserving error tracks eta / lambda_4 (Thm 3.8 regime).
+    ratio = table["band_error"] * table["lambda_next"]
+    assert ratio.between(0.3, 3.0).all()

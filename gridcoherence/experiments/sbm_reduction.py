@@ -29,7 +29,7 @@ from ..network import NetworkModel
 from ..reduction import structure_preserving_reduction
 from ..sbm import random_family_nodes, sample_sbm
 
-__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "SBM_341", "EXPERIMENTS", "main"]
+__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "SBM_341", "EXPERIMENTS", "main"]
 
 #: The (3.41) block model: sizes, edge probabilities Q and weights W.
 SBM_341 = {
@@ -48,7 +48,7 @@ def _sbm_sample(n, seed):
     return sample_sbm(sizes, SBM_341["Q"], SBM_341["W"], random_state=seed)
 
 
-def _sbm_model(n, seed):
+def sbm341_model(n, seed):
     """The (3.41) SBM with n nodes and random swing nodes."""
     sample = _sbm_sample(n, seed)
     nodes = random_family_nodes(sample.n, random_state=seed, turbines=False)
@@ -84,7 +84,7 @@ def fig3_5(out_dir, quick=False, seed=0):
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
-    model, sample = _sbm_model(80, seed)
+    model, sample = sbm341_model(80, seed)
     reduced = structure_preserving_reduction(model, 3, random_state=seed)
     band = reduced.band_error(ETA, n_frequencies=9 if quick else 31, refine=not quick)
     t = np.linspace(0.0, 10.0, 201 if quick else 1001)
@@ -146,7 +146,7 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
     for n in sizes:
         start = time.perf_counter()
         seeds = n_seeds if n <= 5000 else min(n_seeds, 5)
-        model, sample = _sbm_model(n, 0)
+        model, sample = sbm341_model(n, 0)
         reduced = structure_preserving_reduction(model, 3, random_state=0)
         successes = int(misclassification_rate(sample.labels, reduced.labels) == 0.0)
         for seed in range(1, seeds):
