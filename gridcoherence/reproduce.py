@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-__all__ = ["experiments", "reproduce"]
+__all__ = ["experiments", "reproduce", "script_main"]
 
 #: Modules holding an ``EXPERIMENTS`` dict, in the order figures appear in the text.
 _MODULES = (
@@ -62,3 +62,38 @@ def reproduce(out_dir, only=None, *, quick=False, progress=False):
     for name in tqdm(names, disable=not progress, desc="reproduce"):
         results[name] = registry[name](out_dir, quick=quick)
     return results
+
+
+def script_main(name, argv=None):
+    """Command line of ``scripts/<name>.py``: run one experiment with one BLAS thread.
+
+    Options: ``--out DIR`` (default ``results``), ``--quick``, and, where the experiment
+    takes them, ``--seed N`` (its ``random_state``) and ``--mnist PATH`` (a folder of
+    MNIST IDX files). Prints the paths written.
+    """
+    import argparse
+    import inspect
+
+    from threadpoolctl import threadpool_limits
+
+    experiment = experiments()[name]
+    accepted = inspect.signature(experiment).parameters
+    parser = argparse.ArgumentParser(description=(experiment.__doc__ or name).strip().splitlines()[0])
+    parser.add_argument("--out", default="results", help=f"output folder for {name}.json and {name}.png")
+    parser.add_argument("--quick", action="store_true", help="small settings that run in seconds")
+    if "random_state" in accepted:
+        parser.add_argument("--seed", type=int, default=0, help="random_state of the experiment")
+    if "mnist_path" in accepted:
+        parser.add_argument("--mnist", metavar="PATH", default=None,
+                            help="folder with MNIST train-*-ubyte IDX files (default: scikit-learn digits proxy)")
+    args = parser.parse_args(argv)
+    options = {}
+    if "random_state" in accepted:
+        options["random_state"] = args.seed
+    if "mnist_path" in accepted:
+        options["mnist_path"] = args.mnist
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with threadpool_limits(1):
+        experiment(out, quick=args.quick, **options)
+    print(f"wrote {out / (name + '.json')} and {out / (name + '.png')}")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-11; see gridcoherence.learning.experiments.fig2_11.
+"""Reproduce fig2_11: writes fig2_11.json and fig2_11.png (see `gridcoherence reproduce --only fig2_11`).
 
-Usage: python scripts/fig2_11.py [--out DIR] [--quick] [--seed N]
+Usage: python scripts/fig2_11.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_11")
+    script_main("fig2_11")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-12; see gridcoherence.learning.experiments.fig2_12.
+"""Reproduce fig2_12: writes fig2_12.json and fig2_12.png (see `gridcoherence reproduce --only fig2_12`).
 
-Usage: python scripts/fig2_12.py [--out DIR] [--quick] [--seed N] [--mnist PATH]
+Usage: python scripts/fig2_12.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_12")
+    script_main("fig2_12")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-3; see gridcoherence.learning.experiments.fig2_3.
+"""Reproduce fig2_3: writes fig2_3.json and fig2_3.png (see `gridcoherence reproduce --only fig2_3`).
 
-Usage: python scripts/fig2_3.py [--out DIR] [--quick] [--seed N]
+Usage: python scripts/fig2_3.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_3")
+    script_main("fig2_3")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-4; see gridcoherence.learning.experiments.fig2_4.
+"""Reproduce fig2_4: writes fig2_4.json and fig2_4.png (see `gridcoherence reproduce --only fig2_4`).
 
-Usage: python scripts/fig2_4.py [--out DIR] [--quick] [--seed N]
+Usage: python scripts/fig2_4.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_4")
+    script_main("fig2_4")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-5; see gridcoherence.learning.experiments.fig2_5.
+"""Reproduce fig2_5: writes fig2_5.json and fig2_5.png (see `gridcoherence reproduce --only fig2_5`).
 
-Usage: python scripts/fig2_5.py [--out DIR] [--quick] [--seed N]
+Usage: python scripts/fig2_5.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_5")
+    script_main("fig2_5")

@@ -1,9 +1,9 @@
-"""Reproduce dissertation Fig. 2-6; see gridcoherence.learning.experiments.fig2_6.
+"""Reproduce fig2_6: writes fig2_6.json and fig2_6.png (see `gridcoherence reproduce --only fig2_6`).
 
-Usage: python scripts/fig2_6.py [--out DIR] [--quick] [--seed N]
+Usage: python scripts/fig2_6.py [--out DIR] [--quick]
 """
 
-from gridcoherence.learning.experiments import run_cli
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    run_cli("fig2_6")
+    script_main("fig2_6")

@@ -1,6 +1,9 @@
-"""Write fig3_5.json and fig3_5.png; see gridcoherence.experiments.sbm_reduction.fig3_5."""
+"""Reproduce fig3_5: writes fig3_5.json and fig3_5.png (see `gridcoherence reproduce --only fig3_5`).
 
-from gridcoherence.experiments.sbm_reduction import main
+Usage: python scripts/fig3_5_sbm.py [--out DIR] [--quick]
+"""
+
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    main("fig3_5")
+    script_main("fig3_5")

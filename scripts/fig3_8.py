@@ -1,17 +1,9 @@
-"""Write fig3_8.json and fig3_8.png (Sec. 3.3.3); see gridcoherence.experiments.aggregate_order.fig3_8."""
+"""Reproduce fig3_8: writes fig3_8.json and fig3_8.png (see `gridcoherence reproduce --only fig3_8`).
 
-import argparse
+Usage: python scripts/fig3_8.py [--out DIR] [--quick]
+"""
 
-from gridcoherence.experiments.aggregate_order import fig3_8
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="results", help="output folder")
-    parser.add_argument("--quick", action="store_true", help="coarse grids, runs in seconds")
-    args = parser.parse_args()
-    fig3_8(args.out, quick=args.quick)
-
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    main()
+    script_main("fig3_8")

@@ -1,17 +1,9 @@
-"""Write fig3_9.json and fig3_9.png (Sec. 3.3.3); see gridcoherence.experiments.aggregate_order.fig3_9."""
+"""Reproduce fig3_9: writes fig3_9.json and fig3_9.png (see `gridcoherence reproduce --only fig3_9`).
 
-import argparse
+Usage: python scripts/fig3_9.py [--out DIR] [--quick]
+"""
 
-from gridcoherence.experiments.aggregate_order import fig3_9
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="results", help="output folder")
-    parser.add_argument("--quick", action="store_true", help="coarse grids, runs in seconds")
-    args = parser.parse_args()
-    fig3_9(args.out, quick=args.quick)
-
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    main()
+    script_main("fig3_9")

@@ -1,6 +1,9 @@
-"""Write sbm_scaling.json and sbm_scaling.png; see gridcoherence.experiments.sbm_reduction.sbm_scaling."""
+"""Reproduce sbm_scaling: writes sbm_scaling.json and sbm_scaling.png (see `gridcoherence reproduce --only sbm_scaling`).
 
-from gridcoherence.experiments.sbm_reduction import main
+Usage: python scripts/sbm_scaling.py [--out DIR] [--quick]
+"""
+
+from gridcoherence.reproduce import script_main
 
 if __name__ == "__main__":
-    main("sbm_scaling")
+    script_main("sbm_scaling")

@@ -29,7 +29,7 @@ from ..network import NetworkModel
 from ..reduction import structure_preserving_reduction
 from ..sbm import random_family_nodes, sample_sbm
 
-__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "SBM_341", "EXPERIMENTS", "main"]
+__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "SBM_341", "EXPERIMENTS"]
 
 #: The (3.41) block model: sizes, edge probabilities Q and weights W.
 SBM_341 = {
@@ -223,29 +223,3 @@ def grid_areas(out_dir, quick=False):
 
 
 EXPERIMENTS = {"fig3_5": fig3_5, "sbm_scaling": sbm_scaling, "grid_areas": grid_areas}
-
-#: Headline entries printed by :func:`main`.
-SUMMARY_KEYS = ("experiment", "n", "band_error", "lowrank_band_error", "misclassification", "rows", "cases")
-
-
-def main(name, argv=None):
-    """Command line of the scripts: run experiment ``name`` (``--out DIR``, ``--quick``), one BLAS thread.
-
-    Writes ``DIR/name.json`` and ``DIR/name.png`` and prints the headline numbers as JSON.
-    """
-    import argparse
-    import json
-
-    from threadpoolctl import threadpool_limits
-
-    from .._io import to_jsonable
-
-    parser = argparse.ArgumentParser(description=EXPERIMENTS[name].__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results", help="output folder (created if missing)")
-    parser.add_argument("--quick", action="store_true", help="small sizes / coarse grids, seconds")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with threadpool_limits(1):
-        numbers = EXPERIMENTS[name](out, quick=args.quick)
-    print(json.dumps(to_jsonable({key: numbers[key] for key in SUMMARY_KEYS if key in numbers})))

@@ -28,7 +28,7 @@ from .multilayer import (
 )
 from .relu import ReluNetwork, alignment_diagnostics, data_geometry, gaussian_init, late_phase_envelope, thm210_constants
 
-__all__ = ["fig2_3", "fig2_4", "fig2_5", "fig2_6", "fig2_11", "fig2_12", "EXPERIMENTS", "run_cli"]
+__all__ = ["fig2_3", "fig2_4", "fig2_5", "fig2_6", "fig2_11", "fig2_12", "EXPERIMENTS"]
 
 
 def _figure(nrows, ncols, size):
@@ -446,23 +446,3 @@ EXPERIMENTS = {
     "fig2_11": fig2_11,
     "fig2_12": fig2_12,
 }
-
-
-def run_cli(name, argv=None):
-    """Command-line entry used by ``scripts/<name>.py``: ``--out DIR``, ``--quick``, ``--seed``.
-
-    ``fig2_12`` also takes ``--mnist PATH`` (folder with the MNIST training IDX files).
-    """
-    import argparse
-
-    parser = argparse.ArgumentParser(description=f"Reproduce dissertation Fig. {name[3:].replace('_', '-')}.")
-    parser.add_argument("--out", default="results", help=f"output folder for {name}.json and {name}.png")
-    parser.add_argument("--quick", action="store_true", help="small settings that run in seconds")
-    parser.add_argument("--seed", type=int, default=0, help="random_state")
-    if name == "fig2_12":
-        parser.add_argument("--mnist", metavar="PATH", default=None,
-                            help="folder with MNIST train-*-ubyte IDX files; default: sklearn 8x8 digits proxy")
-    args = parser.parse_args(argv)
-    extra = {"mnist_path": args.mnist} if name == "fig2_12" else {}
-    EXPERIMENTS[name](args.out, quick=args.quick, random_state=args.seed, **extra)
-    print(f"wrote {args.out}/{name}.json and {args.out}/{name}.png")
