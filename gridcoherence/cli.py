@@ -170,7 +170,8 @@ def _write_plots(out, case, result, u0, t):
     model = case.model
     reference = model.response(u0, "step", t)
     reduced = result.model.lifted_response(u0, "step", t)
-    plots.plot_cluster_responses(reference, reduced, result.labels, path=out / "cluster_responses.png")
+    plots.plot_cluster_responses(reference, reduced, result.labels, node_names=model.node_names,
+                                 path=out / "cluster_responses.png")
     plots.plot_coi_vs_aggregate(reference, aggregate_response(model, u0, "step", t),
                                 path=out / "coi_vs_aggregate.png")
     reductions = {c: r for c, r in enumerate(result.aggregate_reductions) if r is not None}
