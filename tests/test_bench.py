@@ -1,0 +1,102 @@
+"""Smoke test of scripts/bench.py: the quick run's JSON has every field, finite and positive.
+
+No wall-clock assertions: only structure and finiteness of what was measured.
+"""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
+CASES = ["pipeline", "balred", "pymor", "large", "end_to_end", "suite_learning"]
+
+SIDE_BY_SIDE_FIELDS = {"machines", "states", "order", "reduce_seconds", "band_error", "relative_band_error",
+                       "step_error", "relative_step_error", "timeout", "case_seconds", "peak_rss_mb"}
+LARGE_FIELDS = {"n", "k", "edges", "mean_degree", "sample_seconds", "reduce_seconds", "order",
+                "timeout", "case_seconds", "peak_rss_mb"}
+END_TO_END_FIELDS = {"case", "machines", "k", "order", "load_seconds", "reduce_seconds", "table_seconds",
+                     "total_seconds", "table_rows", "max_linf_error", "peak_rss_mb"}
+
+
+def _positive(value):
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def report():
+    done = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--timeout", "300", "--only", *CASES],
+                          capture_output=True, text=True, timeout=900, check=True)
+    return json.loads(done.stdout)
+
+
+def test_top_level_fields(report):
+    assert {"benchmark", "quick", "timeout_seconds", "environment", "comparison", "suites"} <= set(report)
+    assert report["quick"] is True
+    env = report["environment"]
+    assert env["blas_threads_per_case"] == 1
+    assert {"numpy", "scipy", "control", "slycot", "pymor", "gridcoherence"} <= set(env["versions"])
+
+
+def test_side_by_side_rows(report):
+    comparison = report["comparison"]
+    assert {"settings", "side_by_side", "large", "end_to_end", "ratios", "fitted_exponents",
+            "targets"} <= set(comparison)
+    sizes = comparison["settings"]["sizes"]
+    equal_order = comparison["settings"]["equal_order"]
+    series = comparison["side_by_side"]
+    for method in ("pipeline", "balred"):
+        rows = series[method]
+        assert [row["machines"] for row in rows] == sizes
+        for row in rows:
+            assert SIDE_BY_SIDE_FIELDS <= set(row), (method, row)
+            assert row["timeout"] is False and "error" not in row
+            assert row["order"] == equal_order
+            for key in SIDE_BY_SIDE_FIELDS - {"timeout", "order"}:
+                assert _positive(row[key]), (method, key, row[key])
+    pymor = series["pymor"]
+    if isinstance(pymor, dict):  # optional dependency missing
+        assert pymor == {"available": False}
+    else:
+        for row in pymor:
+            assert SIDE_BY_SIDE_FIELDS | {"lyapunov_backend"} <= set(row)
+            assert _positive(row["reduce_seconds"]) and _positive(row["band_error"])
+
+
+def test_ratios_and_exponents(report):
+    comparison = report["comparison"]
+    n_sizes = len(comparison["settings"]["sizes"])
+    balred = comparison["ratios"]["balred"]
+    assert len(balred) == n_sizes
+    for row in balred:
+        assert {"machines", "time_ratio", "band_error_ratio", "step_error_ratio"} <= set(row)
+        assert all(_positive(row[key]) for key in ("time_ratio", "band_error_ratio", "step_error_ratio"))
+    exponents = comparison["fitted_exponents"]
+    for method in ("pipeline", "balred", "pipeline_large"):
+        assert math.isfinite(exponents[method])
+    if isinstance(comparison["side_by_side"]["pymor"], list):
+        assert math.isfinite(exponents["pymor"])
+        assert len(comparison["ratios"]["pymor"]) == n_sizes
+
+
+def test_large_and_end_to_end(report):
+    comparison = report["comparison"]
+    assert len(comparison["large"]) == 2
+    for row in comparison["large"]:
+        assert LARGE_FIELDS <= set(row) and row["timeout"] is False
+        assert all(_positive(row[key]) for key in LARGE_FIELDS - {"timeout"})
+    end = comparison["end_to_end"]
+    assert END_TO_END_FIELDS <= set(end)
+    assert all(_positive(end[key]) for key in END_TO_END_FIELDS - {"case"})
+    targets = comparison["targets"]
+    assert {"large_1e6", "case9241pegase"} <= set(targets)
+    assert targets["large_1e6"]["met"] is None  # quick sizes never reach 10^6 nodes
+
+
+def test_suites_embedded(report):
+    suite = report["suites"]["learning"]
+    assert suite["timeout"] is False and suite["returncode"] == 0
+    assert isinstance(suite["report"], dict) and "gradient_flow_two_layer" in suite["report"]
