@@ -234,12 +234,24 @@ def list_cases():
     >>> {"coherent5", "sbm3", "iceland"} <= set(list_cases())
     True
     """
-    folder = resources.files(BUNDLED_PACKAGE)
+    folder = _bundled_folder()
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def _bundled_path(name):
-    return resources.files(BUNDLED_PACKAGE).joinpath(f"{name}.toml")
+    return _bundled_folder().joinpath(f"{name}.toml")
+
+
+def _bundled_folder():
+    """The bundled case files: the installed data package, or ``cases/`` of a source checkout.
+
+    Running from a checkout (``python -m gridcoherence`` in the repository) imports the
+    package from the source tree, where the data package does not exist as such.
+    """
+    try:
+        return resources.files(BUNDLED_PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "cases"
 
 
 def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=None,
