@@ -346,6 +346,7 @@ def run_series(fn, sizes, size_key, timeout):
             continue
         row = run_case(fn, size, timeout=timeout)
         row.setdefault(size_key, size)
+        print(f"{fn.__name__}: {json.dumps(row, default=float)}", file=sys.stderr, flush=True)
         if row["timeout"]:
             stop = f"a smaller size timed out after {timeout} s"
         elif "error" in row:
