@@ -32,8 +32,6 @@ import scipy.linalg as sla
 import scipy.optimize as sopt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
 from .laplacian import DENSE_EIGEN_LIMIT, smallest_eigenpairs, validate_laplacian
 
@@ -312,6 +310,10 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
         raise ValueError(f"k must be between 1 and n = {n}, got {k}")
     if not np.all(np.isfinite(X)):
         raise ValueError("the embedding holds non-finite values")
+    # Imported here: scikit-learn costs ~0.8 s at start-up, which every CLI command paid.
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
     rng = np.random.default_rng(random_state)
     sample = np.sort(rng.choice(n, size=sample_limit, replace=False)) if n > sample_limit else None
     model = KMeans(n_clusters=k, init="k-means++", n_init=n_init,
