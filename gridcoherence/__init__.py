@@ -20,7 +20,7 @@ what small model reproduces how they move:
 * :mod:`~gridcoherence.pipeline` -- the whole reduction, :func:`reduce_network`;
 * :mod:`~gridcoherence.compare`, :mod:`~gridcoherence.plots` -- comparison tables, figures;
 * :mod:`~gridcoherence.serialization` -- reduced models as JSON files;
-* :mod:`~gridcoherence.sweep` -- resumable Monte-Carlo sweeps (serial or Dask);
+* :mod:`~gridcoherence.sweeps` -- resumable Monte-Carlo sweeps (serial or Dask);
 * :mod:`~gridcoherence.learning` -- gradient-flow learning dynamics (Chapter 2).
 """
 
@@ -58,7 +58,7 @@ from .pipeline import CoherencyReductor, NetworkReduction, reduce_network
 from .reduction import ReducedNetwork, structure_preserving_reduction
 from .serialization import load_reduced, save_reduced
 from .simulate import ExponentialApproach, Sampled, Sinusoid, Step
-from .sweep import sweep
+from .sweeps import sweep
 
 __version__ = "0.1.0"
 

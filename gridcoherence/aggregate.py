@@ -19,7 +19,14 @@ import control
 import numpy as np
 
 from ._validation import as_frequencies
-from .nodes import LTINodes, NodeDynamics, StackedNodes, SwingTurbineNodes, as_node_dynamics
+from .nodes import (
+    LTINodes,
+    NodeDynamics,
+    StackedNodes,
+    SwingTurbineNodes,
+    as_node_dynamics,
+    concatenate_family,
+)
 
 __all__ = ["coherent_aggregate", "harmonic_mean", "mean_inverse_transfer", "merge_equal_time_constants"]
 
@@ -60,17 +67,13 @@ def merge_equal_time_constants(gain, tau, rtol=0.0):
 
 
 def _as_family(nodes):
-    """A StackedNodes made only of family parts, as one SwingTurbineNodes (closed form applies)."""
+    """A StackedNodes made only of family parts, as one SwingTurbineNodes (closed form applies).
+
+    The node order is not kept (parts are concatenated), which the aggregate, a sum over
+    the nodes, does not see.
+    """
     if isinstance(nodes, StackedNodes) and all(isinstance(p, SwingTurbineNodes) for p in nodes.parts):
-        parts = nodes.parts
-        offsets = np.cumsum([0] + [p.n for p in parts])
-        return SwingTurbineNodes(
-            np.concatenate([p.m for p in parts]),
-            np.concatenate([p.d for p in parts]),
-            turbine_gain=np.concatenate([p.turbine_gain for p in parts]),
-            turbine_tau=np.concatenate([p.turbine_tau for p in parts]),
-            turbine_node=np.concatenate([p.turbine_node + o for p, o in zip(parts, offsets)]),
-        )
+        return concatenate_family(nodes.parts)
     return nodes
 
 
@@ -135,7 +138,7 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True, mean=Fa
         A :class:`SwingTurbineNodes` (closed form (3.85): m = sum m_i, d = sum d_i,
         turbines collected; order 1 + number of distinct time constants) when every
         node of the group is in the family, else an :class:`LTINodes` holding a minimal
-        proper realization. Multiply by the group size for gbar.
+        proper realization; gbar instead of ghat with ``mean=True``.
 
     Examples
     --------

@@ -260,16 +260,16 @@ def _parse_seeds(text):
 
 
 def _parse_param(text):
-    from .sweep import _parse
+    from .sweeps import parse_value
 
     key, _, values = text.partition("=")
     if not key or not values:
         raise UsageError(f"--param {text!r} must look like name=v1,v2,...")
-    return key, [_parse(v) for v in values.split(",")]
+    return key, [parse_value(v) for v in values.split(",")]
 
 
 def cmd_sweep(args):
-    from .sweep import sweep
+    from .sweeps import sweep
 
     try:
         seeds = _parse_seeds(args.seeds)

@@ -70,8 +70,9 @@ def incoherence(model, s, *, method="auto", tol=1e-10, random_state=0):
     s : complex or array_like of complex
         E.g. ``1j * omega`` for a frequency grid ``omega``.
     method : {"auto", "dense", "sparse"}
-        ``dense`` forms T(s) (n <= 5000); ``sparse`` computes the largest singular value
-        with ARPACK on the operator T(s) - rank-one, one sparse LU per frequency.
+        ``dense`` forms T(s) (allowed up to n = 5000; ``auto`` uses it up to n = 1500);
+        ``sparse`` computes the largest singular value with ARPACK on the operator
+        T(s) - rank-one, one sparse LU per frequency.
     tol : float
         Relative tolerance of the sparse singular value.
 

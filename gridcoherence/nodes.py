@@ -39,6 +39,7 @@ __all__ = [
     "PassivityReport",
     "as_node_dynamics",
     "stack_single_nodes",
+    "concatenate_family",
 ]
 
 
@@ -545,6 +546,21 @@ def as_node_dynamics(nodes):
     )
 
 
+def concatenate_family(parts):
+    """Family collections one after another as one :class:`SwingTurbineNodes`.
+
+    Node i of part j becomes node ``sum(parts[:j].n) + i``; turbines follow their nodes.
+    """
+    offsets = np.cumsum([0] + [p.n for p in parts])
+    return SwingTurbineNodes(
+        np.concatenate([p.m for p in parts]),
+        np.concatenate([p.d for p in parts]),
+        turbine_gain=np.concatenate([p.turbine_gain for p in parts]),
+        turbine_tau=np.concatenate([p.turbine_tau for p in parts]),
+        turbine_node=np.concatenate([p.turbine_node + o for p, o in zip(parts, offsets)]),
+    )
+
+
 def stack_single_nodes(parts):
     """k one-node collections as one k-node collection, node c being ``parts[c]``.
 
@@ -555,11 +571,5 @@ def stack_single_nodes(parts):
     if any(p.n != 1 for p in parts):
         raise ValueError("every part must hold exactly one node")
     if all(isinstance(p, SwingTurbineNodes) for p in parts):
-        return SwingTurbineNodes(
-            np.concatenate([p.m for p in parts]),
-            np.concatenate([p.d for p in parts]),
-            turbine_gain=np.concatenate([p.turbine_gain for p in parts]),
-            turbine_tau=np.concatenate([p.turbine_tau for p in parts]),
-            turbine_node=np.concatenate([np.full(p.n_turbines, c) for c, p in enumerate(parts)]),
-        )
+        return concatenate_family(parts)
     return StackedNodes(parts, positions=[[c] for c in range(len(parts))])

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 
 from ._io import save_figure
 from ._validation import check_finite
+from .clustering import as_labels
 from .nodes import NodeDynamics
 from .simulate import TimeResponse
 
@@ -76,15 +77,6 @@ def _as_outputs(response, name):
     if t.ndim != 1 or y.ndim != 2 or y.shape[0] != t.size:
         raise ValueError(f"{name}: outputs of shape {y.shape} do not match {t.size} time points")
     return t, y
-
-
-def _as_labels(labels, n):
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be {n} integer cluster labels (one per node), got shape {labels.shape}")
-    if labels.min() < 0:
-        raise ValueError("cluster labels must be >= 0")
-    return labels
 
 
 def _grid_shape(k):
@@ -134,7 +126,7 @@ def plot_cluster_responses(reference_response, reduced_response, labels, *, node
     t, y = _as_outputs(reference_response, "reference_response")
     t_reduced, y_reduced = _as_outputs(reduced_response, "reduced_response")
     n = y.shape[1]
-    labels = _as_labels(labels, n)
+    labels = as_labels(labels, n)
     k = int(labels.max()) + 1
     if t_reduced.shape != t.shape or not np.allclose(t_reduced, t):
         raise ValueError("reference_response and reduced_response must share their time points")
@@ -360,7 +352,7 @@ def plot_cluster_map(laplacian_or_graph, labels, coordinates=None, node_names=No
     graph = _as_graph(laplacian_or_graph)
     nodes = list(graph.nodes)
     n = len(nodes)
-    labels = _as_labels(labels, n)
+    labels = as_labels(labels, n)
     k = int(labels.max()) + 1
     if coordinates is None:
         # Spring forces need positive weights; |w| keeps negative-weight edges attractive.

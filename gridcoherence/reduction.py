@@ -438,7 +438,8 @@ class ReducedNetwork(NetworkModel):
         reduced_laplacian : array_like, (k, k)
         coupling : Coupling or anything :func:`~gridcoherence.coupling.as_coupling` takes
         labels : array_like of int, (n,)
-            Cluster of every original node, 0..k-1.
+            Cluster of every original node, 0..k-1 (node c of ``nodes`` is cluster c;
+            the numbering is kept as given).
         cluster_inertia : array_like, (k,), optional
             Total original inertia per cluster (COI weights of lifted responses); by
             default the reduced nodes' own inertias.
@@ -447,7 +448,13 @@ class ReducedNetwork(NetworkModel):
         """
         self = cls.__new__(cls)
         self.original = None
-        self.labels = as_labels(labels, len(labels))
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError("labels must be a non-empty 1-D array of integer cluster numbers")
+        # Node c of ``nodes`` is cluster c, so the labels are taken as given (not renumbered).
+        if labels.min() < 0 or np.any(np.bincount(labels) == 0):
+            raise ValueError("labels must number the clusters 0..k-1 with every cluster used")
+        self.labels = labels.astype(np.int64)
         k = int(self.labels.max()) + 1
         self.n_clusters, self.n_original = k, int(self.labels.size)
         self.sizes = cluster_sizes(self.labels, k)

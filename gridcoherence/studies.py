@@ -1,7 +1,7 @@
 """Bundled sweep studies: one Monte-Carlo trial each, as functions of a seed and parameters.
 
 Each study is ``study(seed, **params) -> dict`` of scalars, registered by name for
-:func:`gridcoherence.sweep.sweep` and ``gridcoherence sweep STUDY``. Seeds make every
+:func:`gridcoherence.sweeps.sweep` and ``gridcoherence sweep STUDY``. Seeds make every
 trial reproducible, so the same sweep gives the same table serially and on Dask.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sweep import register_study
+from .sweeps import register_study
 
 __all__ = ["dynamics_concentration", "aggregate_inertia", "sbm_band_error"]
 

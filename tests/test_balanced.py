@@ -36,7 +36,6 @@ def stable_random_system(rng, n, outputs, inputs):
                       rng.standard_normal((outputs, inputs)))
 
 
-@pytest.mark.skipif(not SLICOT_DATA.exists(), reason="SLICOT example data not available")
 @pytest.mark.parametrize("method", ["bfsr", "sr"])
 def test_ab09id_example_reproduced(method):
     G, V = load_ab09id()

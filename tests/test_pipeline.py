@@ -105,3 +105,16 @@ def test_unreadable_reduced_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ReducedModelFileError, match="not valid JSON"):
         gc.load_reduced(bad)
+
+
+def test_from_parts_keeps_the_given_cluster_numbering():
+    """Node c of the reduced nodes is cluster c: labels [1, 1, 0, 0] must not be renumbered."""
+    nodes = gc.SwingTurbineNodes([1.0, 10.0], [0.1, 1.0])
+    reduced = gc.ReducedNetwork.from_parts(nodes, [[1.0, -1.0], [-1.0, 1.0]], "1/s", [1, 1, 0, 0],
+                                           cluster_inertia=[1.0, 10.0])
+    np.testing.assert_array_equal(reduced.labels, [1, 1, 0, 0])
+    s = 0.5j
+    lifted = reduced.lifted_transfer_matrix(s, columns=[2])
+    np.testing.assert_allclose(lifted[2, 0], reduced.transfer_matrix(s)[0, 0])
+    with pytest.raises(ValueError, match="every cluster used"):
+        gc.ReducedNetwork.from_parts(nodes, [[1.0, -1.0], [-1.0, 1.0]], "1/s", [0, 0, 2, 2])

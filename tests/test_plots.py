@@ -127,7 +127,7 @@ def test_plots_need_no_display(tmp_path):
 def test_bad_input_gives_clear_errors(kundur, coherent5_reductions):
     model, reduced, response, lifted, t = kundur
     aggregate, reductions = coherent5_reductions
-    with pytest.raises(ValueError, match="labels must be 4 integer"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\)"):
         plots.plot_cluster_responses(response, lifted, [0, 1])
     with pytest.raises(ValueError, match="share their time points"):
         plots.plot_cluster_responses(response, (t[:-1], lifted.y[:-1]), reduced.labels)

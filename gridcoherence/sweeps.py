@@ -27,7 +27,7 @@ import pandas as pd
 
 from ._io import atomic_write
 
-__all__ = ["sweep", "SweepResult", "register_study", "STUDIES", "run_key"]
+__all__ = ["sweep", "SweepResult", "register_study", "STUDIES", "run_key", "parse_value"]
 
 #: Registered studies by name (see :mod:`gridcoherence.studies` for the bundled ones).
 STUDIES = {}
@@ -90,12 +90,12 @@ def _read_finished(path, param_names):
     rows = list(csv.DictReader(io.StringIO(text)))
     finished = set()
     for row in rows:
-        params = {k: _parse(row[k]) for k in param_names if k in row}
+        params = {k: parse_value(row[k]) for k in param_names if k in row}
         finished.add(run_key(params, int(row["seed"])))
     return rows, finished
 
 
-def _parse(text):
+def parse_value(text):
     """CSV text back to int/float/bool/str (parameters are compared as values)."""
     for convert in (int, float):
         try:
