@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse.linalg as spla
 
+from ._numeric import symmetric_operator_norm
 from ._validation import as_frequencies
 from .aggregate import coherent_aggregate, harmonic_mean, mean_inverse_transfer
 from .laplacian import algebraic_connectivity
@@ -40,25 +41,13 @@ __all__ = [
 def _rank_one_gap_norm_sparse(model, s, gbar, tol, random_state):
     """Largest singular value of E = T(s) - (gbar/n) 1 1^T without forming T.
 
-    T is complex symmetric (T^T = T since L and G are symmetric), so
-    E^H x = conj(E conj(x)) and both products cost one solve with the LU of
-    G^{-1}(s) + f(s) L.
+    T is complex symmetric (L and G are), so E is too; each product costs one solve
+    with the LU of G^{-1}(s) + f(s) L.
     """
-    n = model.n
     lu = spla.splu(model.system_matrix(s))
-    shift = gbar / n
-
-    def matvec(x):
-        x = np.asarray(x, dtype=complex).reshape(n, -1)
-        return lu.solve(x) - shift * np.sum(x, axis=0, keepdims=True)
-
-    def rmatvec(x):
-        return np.conj(matvec(np.conj(np.asarray(x, dtype=complex))))
-
-    operator = spla.LinearOperator((n, n), matvec=matvec, rmatvec=rmatvec,
-                                   matmat=matvec, dtype=complex)
-    v0 = np.random.default_rng(random_state).standard_normal(n).astype(complex)
-    return float(spla.svds(operator, k=1, tol=tol, v0=v0, return_singular_vectors=False)[0])
+    shift = gbar / model.n
+    return symmetric_operator_norm(lambda X: lu.solve(X) - shift * X.sum(axis=0, keepdims=True),
+                                   model.n, tol=tol, dense_limit=0, random_state=random_state)
 
 
 def incoherence(model, s, *, method="auto", tol=1e-10, random_state=0):

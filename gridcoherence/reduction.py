@@ -33,6 +33,7 @@ import scipy.optimize as sopt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._numeric import symmetric_operator_norm
 from .aggregate import coherent_aggregate
 from .clustering import (
     DEFAULT_MAX_CLUSTERS,
@@ -269,24 +270,6 @@ class BandError:
                 "worst_frequency": self.worst_frequency, "method": self.method,
                 "frequencies": self.frequencies, "error": self.error,
                 "lowrank_error": self.lowrank_error, "bound": self.bound}
-
-
-def _spectral_norm(apply, n):
-    """Largest singular value of a complex symmetric n x n operator given by ``apply``.
-
-    ``apply(X)`` multiplies an (n, m) block. Small operators are formed and SVD'd;
-    larger ones go to ARPACK (svds) with E^H x = conj(E conj(x)) (E = E^T).
-    """
-    if n <= 400:
-        return float(np.linalg.norm(apply(np.eye(n, dtype=complex)), 2))
-
-    def matvec(x):
-        return apply(np.asarray(x, dtype=complex).reshape(n, -1)).reshape(np.shape(x))
-
-    operator = spla.LinearOperator((n, n), matvec=matvec, rmatvec=lambda x: np.conj(matvec(np.conj(x))),
-                                   dtype=complex)
-    v0 = np.ones(n) / np.sqrt(n)
-    return float(spla.svds(operator, k=1, return_singular_vectors=False, v0=v0, tol=1e-6)[0])
 
 
 def _network_solver(model, s, method, lowrank):
@@ -582,8 +565,8 @@ class ReducedNetwork(NetworkModel):
         solve = _network_solver(self.original, s, method, (V, core))
         reduced = self.transfer_matrix(s)
         n = self.original.n
-        error = _spectral_norm(lambda X: solve(X) - reduced[labels] @ self.restrict_input(X), n)
-        lowrank_error = _spectral_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n)
+        error = symmetric_operator_norm(lambda X: solve(X) - reduced[labels] @ self.restrict_input(X), n)
+        lowrank_error = symmetric_operator_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n)
         bound = np.inf
         if self.lambda_next is not None:
             bound = float(thm38_bound(float(np.linalg.norm(core, 2)), M2,
