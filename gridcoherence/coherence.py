@@ -24,7 +24,7 @@ from ._validation import as_frequencies
 from .aggregate import coherent_aggregate, harmonic_mean, mean_inverse_transfer
 from .laplacian import algebraic_connectivity
 from .network import DENSE_LIMIT
-from .simulate import simulate_lti
+from .simulate import default_time_grid, simulate_lti
 
 __all__ = [
     "incoherence",
@@ -152,7 +152,7 @@ def aggregate_response(model, u0, signal="step", t=None, *, group=None):
     u0 = model.input_shape(u0)
     if group is not None:
         u0 = u0[np.asarray(group)]
-    t = np.linspace(0.0, 30.0, 3001) if t is None else t
+    t = default_time_grid() if t is None else t
     aggregate = coherent_aggregate(model.nodes, group)
     real = aggregate.realization()
     D = np.atleast_2d(real.D)
@@ -194,7 +194,7 @@ def coherence_deviation(model, u0, signal="step", t=None):
     -------
     CoherenceDeviation
     """
-    t = np.linspace(0.0, 30.0, 3001) if t is None else t
+    t = default_time_grid() if t is None else t
     network = model.response(u0, signal, t)
     aggregate = aggregate_response(model, u0, signal, t)
     per_node = np.max(np.abs(network.y - aggregate.y), axis=0)

@@ -23,7 +23,7 @@ from ._validation import as_frequencies, check_finite
 from .coupling import as_coupling
 from .laplacian import validate_laplacian, build_laplacian
 from .nodes import as_node_dynamics
-from .simulate import simulate_lti
+from .simulate import default_time_grid, simulate_lti
 
 __all__ = ["NetworkModel", "NetworkRealization", "disturbance_shape"]
 
@@ -280,7 +280,7 @@ class NetworkModel:
         throughout: cost grows with nnz(A) times the balanced norm of A times the horizon.
         """
         u0 = self.input_shape(u0)
-        t = np.linspace(0.0, 30.0, 3001) if t is None else t
+        t = default_time_grid() if t is None else t
         real = self.realization()
         result = simulate_lti(real.A, real.B, real.C, real.D, u0, signal, t, x0=x0)
         result.y_coi = self.center_of_inertia(result.y)

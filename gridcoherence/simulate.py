@@ -37,6 +37,7 @@ __all__ = [
     "simulate_lti",
     "TimeResponse",
     "uniform_time_grid",
+    "default_time_grid",
 ]
 
 #: Augmented systems up to this many states are propagated with one dense matrix
@@ -208,6 +209,11 @@ def _balance(A, sweeps=8):
             break
         d = d * factor
     return (sp.diags(1.0 / d) @ A @ sp.diags(d)).tocsr(), d
+
+
+def default_time_grid():
+    """The default simulation grid: 0 to 30 s in 10 ms steps (3,001 points)."""
+    return np.linspace(0.0, 30.0, 3001)
 
 
 def uniform_time_grid(t):
