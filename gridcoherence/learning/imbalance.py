@@ -182,7 +182,7 @@ def factor_spectral_sum(A, B):
     )
 
 
-def factor_rate_bound(A, B, pairing="corrected"):
+def factor_rate_bound(A, B, pairing="corrected", quantities=None):
     """Imbalance-based lower bound ``g(...) <= 2 (lambda_r(A A^T) + lambda_m(B^T B))``.
 
     With ``D = A^T A - B B^T`` and the product ``P = A B`` (r x m), returns
@@ -196,6 +196,9 @@ def factor_rate_bound(A, B, pairing="corrected"):
     A : (r, h) array_like
     B : (h, m) array_like
     pairing : {"corrected", "swapped"}
+    quantities : ImbalanceQuantities, optional
+        The imbalance quantities to use instead of those of ``A^T A - B B^T`` (e.g. of a
+        model's full imbalance, which an invariant makes cheap to reuse).
 
     Returns
     -------
@@ -211,7 +214,7 @@ def factor_rate_bound(A, B, pairing="corrected"):
         raise ValueError(f"pairing must be one of {PAIRINGS}, got {pairing!r}")
     A, B = _check_factor_pair(A, B)
     r, m = A.shape[0], B.shape[1]
-    q = imbalance_quantities(A.T @ A - B @ B.T, r, m)
+    q = imbalance_quantities(A.T @ A - B @ B.T, r, m) if quantities is None else quantities
     product = A @ B
     s_cols, s_rows = nth_singular_value(product, m), nth_singular_value(product, r)
     if pairing == "swapped":

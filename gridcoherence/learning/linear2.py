@@ -20,7 +20,7 @@ import numpy as np
 
 from ._checks import as_real_array, positive_float, positive_int, require_finite, require_shape
 from .imbalance import (
-    PAIRINGS,
+    factor_rate_bound,
     factor_spectral_sum,
     imbalance_quantities,
     nth_singular_value,
@@ -188,15 +188,9 @@ class TwoLayerLinearRegression:
         -------
         float
         """
-        if pairing not in PAIRINGS:
-            raise ValueError(f"pairing must be one of {PAIRINGS}, got {pairing!r}")
         U, V = params
         q = self.imbalance_quantities(params) if quantities is None else quantities
-        product = (self.Phi1.T @ U) @ V.T
-        s_m, s_r = nth_singular_value(product, self.m), nth_singular_value(product, self.r)
-        if pairing == "swapped":
-            s_m, s_r = s_r, s_m
-        return self.lambda_min * rate_function(q.delta_plus, q.delta_minus, q.delta_gap, s_m, s_r)
+        return self.lambda_min * factor_rate_bound(self.Phi1.T @ U, V.T, pairing, quantities=q)
 
     def convergence_constant(self, params, quantities=None):
         """``c(t)`` of Thm. 2.1 (2.34) evaluated at ``params``.
