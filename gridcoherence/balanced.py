@@ -395,7 +395,7 @@ def balanced_truncation(
     >>> g = control.tf([1.0], [1.0, 3.0, 3.0, 1.0])
     >>> red = balanced_truncation(g, 2)
     >>> red.order, red.hankel_singular_values.round(4).tolist()
-    (2, [0.5, 0.375, 0.125])
+    (2, [0.661, 0.1776, 0.0166])
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")

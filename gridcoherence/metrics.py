@@ -165,4 +165,5 @@ def step_error_metrics(reference, approximation, step=1.0):
     for name, value in (("L2", l2), ("Linf", linf), ("Hinf", hinf)):
         if np.isnan(value):
             raise ArithmeticError(f"the {name} error came out NaN")
-    return StepErrorMetrics(l2=float(l2), linf=abs(step) * linf, t_linf=t_linf, hinf=hinf, dc_error=dc)
+    return StepErrorMetrics(l2=float(l2), linf=float(abs(step) * linf), t_linf=float(t_linf),
+                            hinf=hinf, dc_error=dc)
