@@ -24,10 +24,8 @@ Cases (names for ``--only``)
     * input and outputs: one input, a step disturbance at node 2 (the Fig. 3-5 choice),
       and all n node frequencies as outputs.
     * ``pipeline``: our reduction with k = 3 clusters and every aggregate reduced to order
-      r = 3 ("cl"): :func:`gridcoherence.pipeline.reduce_network`, or, while that module is
-      unfinished, the same composition done here (:func:`compose_pipeline`:
-      ``structure_preserving_reduction`` + ``reduce_aggregate`` per cluster); the JSON
-      says which (``pipeline_implementation``). Its reduced network has k r node states
+      r = 3 ("cl"): :func:`gridcoherence.pipeline.reduce_network` (recorded as
+      ``pipeline_implementation``). Its reduced network has k r node states
       + k angles, of which one (the mean angle) is the zero mode, invisible from the
       frequency outputs: its order is ``k (r + 1) - 1`` = 11.
     * ``balred``: python-control ``balred`` (SLICOT AB09AD, dense, square-root balanced
@@ -141,40 +139,12 @@ def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
 
 
 # ---------------------------------------------------------------------- reductions
-def compose_pipeline(model, k, order, method="cl"):
-    """Clusters + Algorithm 1 + per-cluster aggregate order reduction (fallback for
-    :func:`gridcoherence.pipeline.reduce_network`): (final k-node NetworkModel, structure)."""
-    import control
-
-    from gridcoherence import NetworkModel
-    from gridcoherence.aggregate_reduction import reduce_aggregate
-    from gridcoherence.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
-    from gridcoherence.reduction import structure_preserving_reduction
-
-    structure = structure_preserving_reduction(model, k)
-    parts = []
-    for c in range(structure.n_clusters):
-        aggregate = structure.nodes.subset([c])
-        if isinstance(aggregate, SwingTurbineNodes) and aggregate.n_turbines + 1 > order:
-            reduction = reduce_aggregate(aggregate, order, method=method)
-            aggregate = (reduction.to_nodes() if reduction.interpretation.physical
-                         else LTINodes([control.tf(reduction.system)]))
-        parts.append(aggregate)
-    final = NetworkModel(stack_single_nodes(parts), structure.reduced_laplacian, model.coupling,
-                         allow_negative_weights=True)
-    return final, structure
-
-
 def run_pipeline(model, k, order):
-    """(final k-node model, structure, implementation): the package pipeline if it works."""
-    try:
-        from gridcoherence.pipeline import reduce_network
+    """(final k-node model, structure, implementation) by the package pipeline."""
+    from gridcoherence.pipeline import reduce_network
 
-        result = reduce_network(model, k, order=order)
-        return result.model, result.structure, "gridcoherence.pipeline.reduce_network"
-    except (ImportError, AttributeError, NotImplementedError):
-        final, structure = compose_pipeline(model, k, order)
-        return final, structure, "scripts/bench.py compose_pipeline (pipeline.reduce_network unavailable)"
+    result = reduce_network(model, k, order=order)
+    return result.model, result.structure, "gridcoherence.pipeline.reduce_network"
 
 
 def angle_difference_system(model, input_node=INPUT_NODE):
