@@ -25,7 +25,9 @@ the operating point: they shape the power flow (angles, voltages, EMFs) and are 
 eliminated with their buses. The alternative ``linearization="reduced"`` models loads as
 constant admittances y = conj(S_load)/|V|^2 at the solved voltage, Kron-reduces the
 complex admittance matrix onto the internal nodes first and linearizes the reduced network
-at the EMFs (L_ij = -|E_i||E_j| B_ij cos(delta_i - delta_j), symmetric part).
+at the EMFs (L_ij = -|E_i||E_j| B_ij cos(delta_i - delta_j), symmetric part). On heavily
+loaded meshed cases (pandapower's case39 and case118) the reduced admittance has couplings
+of the wrong sign, so this choice raises there; the default does not.
 
 Negative reactances (series capacitors, e.g. Iceland's line 165-169) give negative edge
 weights in the full-bus matrix; they are allowed there. The reduced matrix is checked to be
