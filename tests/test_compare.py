@@ -304,3 +304,40 @@ def test_dissipative_coupling_gives_a_finite_hinf_error():
         original = [weights @ np.linalg.solve(model.system_matrix(1j * wk).toarray(), u0) for wk in w]
         lifted = [weights @ P @ np.linalg.solve(reduced.system_matrix(1j * wk).toarray(), P.T @ u0) for wk in w]
         assert row.hinf_error == pytest.approx(np.abs(np.subtract(original, lifted)).max(), rel=1e-4)
+
+
+def test_modal_frequency_response_matches_lu_path(monkeypatch):
+    """Nodes equal per unit inertia (g_i^{-1} = m_i phi): the eigendecomposition path of the
+    sampled H-infinity sweep agrees with the per-frequency LU path on 300 machines."""
+    import gridcoherence.compare as compare
+    from gridcoherence.sbm import random_family_nodes
+    from gridcoherence.synthetic import synthetic_grid
+
+    m = random_family_nodes(300, 0).m
+    nodes = gc.SwingTurbineNodes(m, 0.8 * m, turbine_gain=2.0 * m, turbine_tau=np.full(300, 3.0))
+    model = gc.NetworkModel(nodes, synthetic_grid(300, random_state=1).laplacian, "1/s")
+    reduced = structure_preserving_reduction(model, 4)
+    t = np.linspace(0.0, 20.0, 401)
+    used = []
+    original = compare._LiftedNetwork._modal_response
+
+    def spy(self, s):
+        value = original(self, s)
+        used.append(value is not None)
+        return value
+
+    def table():
+        with pytest.warns(UserWarning):
+            return compare_step_responses(model, {"k=4": reduced}, u0=3, t=t, exact_limit=0)
+
+    monkeypatch.setattr(compare._LiftedNetwork, "_modal_response", spy)
+    fast = table()
+    assert any(used)
+    monkeypatch.setattr(compare, "MODAL_MIN_NODES", 10**9)
+    used.clear()
+    slow = table()
+    assert not any(used)
+    rows = fast["model"] == "k=4"
+    assert (fast.loc[rows, "error_method"] == "sampled").all()
+    np.testing.assert_allclose(fast.loc[rows, "hinf_error"], slow.loc[rows, "hinf_error"], rtol=1e-6)
+    assert (fast.loc[rows, "hinf_error"] > 0).all()
