@@ -15,15 +15,8 @@ from gridcoherence.clustering import (
     spectral_clustering,
     suggest_k,
 )
+from gridcoherence.experiments.sbm_reduction import sbm341_sample as sbm341
 from gridcoherence.laplacian import DisconnectedNetworkError, build_laplacian
-from gridcoherence.sbm import sample_sbm
-
-Q341 = [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]]
-W341 = [[20, .4, .8], [.4, 20, .7], [.8, .7, 20]]
-
-
-def sbm341(n, seed):
-    return sample_sbm([n // 4, n // 2, n // 4], Q341, W341, random_state=seed)
 
 
 @pytest.mark.parametrize("embedding", ["laplacian", "normalized", "inertia"])

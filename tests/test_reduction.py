@@ -9,6 +9,7 @@ from gridcoherence import ExponentialApproach, NetworkModel, coherent_aggregate,
 from gridcoherence.clustering import partition_matrix
 from gridcoherence.laplacian import DisconnectedNetworkError, build_laplacian, smallest_eigenpairs
 from gridcoherence.nodes import LTINodes
+from gridcoherence.experiments.sbm_reduction import SBM_341, sbm341_sample
 from gridcoherence.reduction import (
     ReducedNetwork,
     is_block_ideal,
@@ -17,15 +18,14 @@ from gridcoherence.reduction import (
     structure_preserving_reduction,
     thm38_bound,
 )
-from gridcoherence.sbm import expected_laplacian, random_family_nodes, sample_sbm
+from gridcoherence.sbm import expected_laplacian, random_family_nodes
 
-Q341 = [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]]
-W341 = [[20, .4, .8], [.4, 20, .7], [.8, .7, 20]]
+Q341, W341 = SBM_341["Q"], SBM_341["W"]
 FREQUENCIES = [0.05j, 0.5j, 1j, 0.3 + 2j]
 
 
 def sbm_model(n, seed):
-    sample = sample_sbm([n // 4, n // 2, n // 4], Q341, W341, random_state=seed)
+    sample = sbm341_sample(n, seed)
     return NetworkModel(random_family_nodes(n, random_state=seed), sample.laplacian), sample
 
 

@@ -29,7 +29,7 @@ from ..network import NetworkModel
 from ..reduction import structure_preserving_reduction
 from ..sbm import random_family_nodes, sample_sbm
 
-__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "SBM_341", "EXPERIMENTS"]
+__all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "sbm341_sample", "SBM_341", "EXPERIMENTS"]
 
 #: The (3.41) block model: sizes, edge probabilities Q and weights W.
 SBM_341 = {
@@ -42,7 +42,7 @@ SBM_341 = {
 ETA = 1.0
 
 
-def _sbm_sample(n, seed):
+def sbm341_sample(n, seed):
     """The (3.41) proportions scaled to n nodes."""
     sizes = np.array(SBM_341["sizes"]) * n // sum(SBM_341["sizes"])
     return sample_sbm(sizes, SBM_341["Q"], SBM_341["W"], random_state=seed)
@@ -50,7 +50,7 @@ def _sbm_sample(n, seed):
 
 def sbm341_model(n, seed):
     """The (3.41) SBM with n nodes and random swing nodes."""
-    sample = _sbm_sample(n, seed)
+    sample = sbm341_sample(n, seed)
     nodes = random_family_nodes(sample.n, random_state=seed, turbines=False)
     return NetworkModel(nodes, sample.laplacian, name=f"sbm341-n{sample.n}-seed{seed}"), sample
 
@@ -150,7 +150,7 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
         reduced = structure_preserving_reduction(model, 3, random_state=0)
         successes = int(misclassification_rate(sample.labels, reduced.labels) == 0.0)
         for seed in range(1, seeds):
-            other = _sbm_sample(n, seed)
+            other = sbm341_sample(n, seed)
             found = spectral_clustering(other.laplacian, 3, random_state=seed).labels_
             successes += misclassification_rate(other.labels, found) == 0.0
         small = n <= 1280
