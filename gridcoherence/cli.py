@@ -71,11 +71,10 @@ def _print_table(frame, stream=None):
 
 
 def _disturbance(model, node, amplitude):
-    if not 0 <= node < model.n:
-        raise UsageError(f"--disturbance must be a node index in 0..{model.n - 1}, got {node}")
-    u0 = np.zeros(model.n)
-    u0[node] = amplitude
-    return u0
+    try:
+        return amplitude * model.input_shape(node)
+    except IndexError as exc:
+        raise UsageError(f"--disturbance must be a node index in 0..{model.n - 1}, got {node}") from exc
 
 
 # ---------------------------------------------------------------------------- commands

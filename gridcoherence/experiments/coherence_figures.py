@@ -40,9 +40,7 @@ FIG3_3_INPUTS = (
 
 def _disturbance(model):
     """u0 = -e_2: the second machine loses one p.u. of power."""
-    u0 = np.zeros(model.n)
-    u0[1] = -1.0
-    return u0
+    return -model.input_shape(1)
 
 
 def _panel(ax, deviation, title):
