@@ -4,7 +4,7 @@ Usage::
 
     python scripts/convert_pst.py [PST_FOLDER] [--out cases]
 
-PST_FOLDER defaults to /work/shared/data/pst. The conversion is
+PST_FOLDER defaults to the repository's copy, tests/data/pst. The conversion is
 :func:`gridcoherence.pst.pst_case_document`; the MIT licence of the PST archive is copied
 to cases/LICENSE-PST with an attribution header, and every converted file names it.
 """
@@ -27,7 +27,8 @@ case format by scripts/convert_pst.py. The licence of the original data follows.
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pst_folder", nargs="?", default="/work/shared/data/pst", type=Path)
+    parser.add_argument("pst_folder", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "tests" / "data" / "pst")
     parser.add_argument("--out", default=Path(__file__).resolve().parents[1] / "cases", type=Path)
     args = parser.parse_args(argv)
     written = []

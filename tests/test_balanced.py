@@ -9,8 +9,8 @@ import pytest
 
 from gridcoherence.balanced import balanced_truncation, dc_gain, stable_unstable_split
 
-# shared/ sits beside the repository, on developers' machines and in CI alike.
-SLICOT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "slicot" / "AB09ID.dat"
+# SLICOT's example input travels with the tests (BSD-3 notice in tests/data/slicot/README.md).
+SLICOT_DATA = Path(__file__).resolve().parent / "data" / "slicot" / "AB09ID.dat"
 
 
 def load_ab09id():

@@ -10,9 +10,8 @@ import pytest
 from gridcoherence.cases import load_case
 from gridcoherence.pst import PST_CASES, PSTParseError, governor_time_constant, pst_case_document, read_pst_file
 
-# shared/ sits beside the repository, on developers' machines and in CI alike; a missing
-# folder must fail these tests, not skip them.
-PST_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "pst"
+# The PST data files travel with the tests (MIT licence in tests/data/pst/LICENSE).
+PST_FOLDER = Path(__file__).resolve().parent / "data" / "pst"
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 
 
