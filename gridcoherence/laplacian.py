@@ -238,6 +238,9 @@ def smallest_eigenpairs(L, k, *, method="auto", tol=1e-10, random_state=0):
     Returns
     -------
     LaplacianSpectrum
+        ``values[0]`` is exactly 0: a Laplacian's rows sum to zero, so the constant vector
+        is an eigenvector with eigenvalue 0 by construction, and every path (dense,
+        Lanczos, LOBPCG, shift-invert) reports it as 0 rather than as solver round-off.
         Eigenvectors of a connected graph are oriented so the first is +1/sqrt(n).
     """
     L = sp.csr_matrix(L, dtype=float)
@@ -268,7 +271,13 @@ def smallest_eigenpairs(L, k, *, method="auto", tol=1e-10, random_state=0):
         raise ValueError(f"unknown eigen method {method!r}")
     order = np.argsort(values)
     values, vectors = values[order], vectors[:, order]
-    values[0] = max(values[0], 0.0) if abs(values[0]) < 1e-9 * max(1.0, abs(values[-1])) else values[0]
+    # L 1 = 0 by construction, so lambda_1 is exactly 0 for every Laplacian; the solvers'
+    # round-off (1e-13 relative, of either sign) is not a property of the network.
+    scale = max(1.0, float(abs(L).sum(axis=1).max()))
+    if abs(values[0]) > 1e-8 * scale:
+        raise ValueError(f"smallest eigenvalue {values[0]:.3g} is not 0: the matrix is not a Laplacian "
+                         "(rows must sum to zero)")
+    values[0] = 0.0
     # Orient the Fiedler-type vectors deterministically: first nonzero entry positive.
     for c in range(vectors.shape[1]):
         pivot = vectors[np.argmax(np.abs(vectors[:, c]) > 1e-12 * np.abs(vectors[:, c]).max()), c]
