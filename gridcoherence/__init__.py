@@ -22,93 +22,49 @@ what small model reproduces how they move:
 * :mod:`~gridcoherence.serialization` -- reduced models as JSON files;
 * :mod:`~gridcoherence.sweeps` -- resumable Monte-Carlo sweeps (serial or Dask);
 * :mod:`~gridcoherence.learning` -- gradient-flow learning dynamics (Chapter 2).
+
+The public names below are imported on first use (PEP 562), so ``import gridcoherence``
+and the command line's ``--help`` stay fast: pandapower, matplotlib, dask and
+python-control load only when a function that needs them is called.
 """
 
-from .aggregate import coherent_aggregate, harmonic_mean
-from .aggregate_reduction import (
-    AggregateReduction,
-    germond_podmore_aggregate,
-    guggilam_aggregate,
-    reduce_aggregate,
-)
-from .balanced import BalancedTruncation, balanced_truncation
-from .cases import Case, CaseError, CaseMetadata, list_cases, load_case
-from .clustering import SpectralClustering, spectral_clustering, suggest_k
-from .coherence import (
-    aggregate_response,
-    coherence_bound,
-    coherence_deviation,
-    concentration_gap,
-    harmonic_expectation,
-    incoherence,
-)
-from .compare import compare_step_responses, export_table
-from .coupling import Coupling
-from .laplacian import (
-    DisconnectedNetworkError,
-    algebraic_connectivity,
-    build_laplacian,
-    smallest_eigenpairs,
-    validate_laplacian,
-)
-from .network import NetworkModel
-from .metrics import StepErrorMetrics, step_error_metrics
-from .nodes import LTINodes, StackedNodes, SwingTurbineNodes
-from .pipeline import CoherencyReductor, NetworkReduction, reduce_network
-from .reduction import ReducedNetwork, structure_preserving_reduction
-from .serialization import load_reduced, save_reduced
-from .simulate import ExponentialApproach, Sampled, Sinusoid, Step
-from .sweeps import sweep
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "NetworkModel",
-    "SwingTurbineNodes",
-    "LTINodes",
-    "StackedNodes",
-    "Coupling",
-    "coherent_aggregate",
-    "harmonic_mean",
-    "incoherence",
-    "coherence_bound",
-    "coherence_deviation",
-    "aggregate_response",
-    "harmonic_expectation",
-    "concentration_gap",
-    "build_laplacian",
-    "validate_laplacian",
-    "smallest_eigenpairs",
-    "algebraic_connectivity",
-    "DisconnectedNetworkError",
-    "balanced_truncation",
-    "BalancedTruncation",
-    "reduce_aggregate",
-    "AggregateReduction",
-    "germond_podmore_aggregate",
-    "guggilam_aggregate",
-    "step_error_metrics",
-    "StepErrorMetrics",
-    "load_case",
-    "list_cases",
-    "Case",
-    "CaseMetadata",
-    "CaseError",
-    "spectral_clustering",
-    "SpectralClustering",
-    "suggest_k",
-    "structure_preserving_reduction",
-    "ReducedNetwork",
-    "reduce_network",
-    "CoherencyReductor",
-    "NetworkReduction",
-    "compare_step_responses",
-    "export_table",
-    "save_reduced",
-    "load_reduced",
-    "sweep",
-    "Step",
-    "ExponentialApproach",
-    "Sinusoid",
-    "Sampled",
-]
+# public name -> submodule that defines it
+_PUBLIC = {
+    **dict.fromkeys(["NetworkModel"], "network"),
+    **dict.fromkeys(["SwingTurbineNodes", "LTINodes", "StackedNodes"], "nodes"),
+    **dict.fromkeys(["Coupling"], "coupling"),
+    **dict.fromkeys(["coherent_aggregate", "harmonic_mean"], "aggregate"),
+    **dict.fromkeys(["incoherence", "coherence_bound", "coherence_deviation", "aggregate_response", "harmonic_expectation", "concentration_gap"], "coherence"),
+    **dict.fromkeys(["build_laplacian", "validate_laplacian", "smallest_eigenpairs", "algebraic_connectivity", "DisconnectedNetworkError"], "laplacian"),
+    **dict.fromkeys(["balanced_truncation", "BalancedTruncation"], "balanced"),
+    **dict.fromkeys(["reduce_aggregate", "AggregateReduction", "germond_podmore_aggregate", "guggilam_aggregate"], "aggregate_reduction"),
+    **dict.fromkeys(["step_error_metrics", "StepErrorMetrics"], "metrics"),
+    **dict.fromkeys(["load_case", "list_cases", "Case", "CaseMetadata", "CaseError"], "cases"),
+    **dict.fromkeys(["spectral_clustering", "SpectralClustering", "suggest_k"], "clustering"),
+    **dict.fromkeys(["structure_preserving_reduction", "ReducedNetwork"], "reduction"),
+    **dict.fromkeys(["reduce_network", "CoherencyReductor", "NetworkReduction"], "pipeline"),
+    **dict.fromkeys(["compare_step_responses", "export_table"], "compare"),
+    **dict.fromkeys(["save_reduced", "load_reduced"], "serialization"),
+    **dict.fromkeys(["sweep"], "sweeps"),
+    **dict.fromkeys(["Step", "ExponentialApproach", "Sinusoid", "Sampled"], "simulate"),
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    try:
+        module = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'gridcoherence' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -79,6 +79,7 @@ Random nodes (``source = "random_family"``): ``seed`` and optional ``ranges`` fo
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import math
 import tomllib
@@ -93,11 +94,12 @@ from .laplacian import build_laplacian, smallest_eigenpairs
 from .network import NetworkModel
 from .nodes import SwingTurbineNodes
 
-__all__ = ["Case", "CaseMetadata", "CaseError", "load_case", "list_cases", "FORMAT_VERSION",
-           "DEFAULT_RULE", "BUNDLED_PACKAGE"]
+__all__ = ["Case", "CaseMetadata", "CaseError", "load_case", "list_cases", "case_summary",
+           "bundled_case_index", "FORMAT_VERSION", "DEFAULT_RULE", "BUNDLED_PACKAGE"]
 
 FORMAT_VERSION = 1
 BUNDLED_PACKAGE = "gridcoherence.bundled_cases"
+CASE_INDEX = "index.json"
 
 #: Machine rule for networks given without a case file (see the module notes).
 DEFAULT_RULE = {
@@ -236,6 +238,47 @@ def list_cases():
     """
     folder = _bundled_folder()
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def case_summary(case):
+    """The facts :func:`bundled_case_index` stores for a case (and ``gridcoherence cases`` shows).
+
+    Returns
+    -------
+    dict
+        ``machines`` (nodes), ``buses`` (buses of the power network before Kron reduction;
+        None for graphs), ``edges`` (of the model's Laplacian), ``lambda_2`` (its algebraic
+        connectivity, 6 significant digits) and ``description``.
+
+    Examples
+    --------
+    >>> case_summary(load_case("coherent5"))["lambda_2"]
+    50.0
+    """
+    model = case.model
+    lambda_2 = smallest_eigenpairs(model.laplacian, 2).values[1] if model.n > 1 else 0.0
+    return {"machines": model.n, "buses": case.metadata.details.get("n_buses"),
+            "edges": model.n_edges, "lambda_2": float(f"{lambda_2:.6g}"),
+            "description": case.metadata.description}
+
+
+def bundled_case_index():
+    """Stored :func:`case_summary` of every bundled case, without loading any of them.
+
+    Read from ``index.json`` beside the bundled case files (written by
+    ``scripts/update_case_index.py``; the tests check it against freshly loaded cases), so
+    listing the cases runs no power flow.
+
+    Returns
+    -------
+    dict
+        Case name -> summary, for the bundled cases the index knows.
+    """
+    try:
+        text = _bundled_folder().joinpath(CASE_INDEX).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return json.loads(text)["cases"]
 
 
 def _bundled_path(name):
@@ -710,7 +753,8 @@ def _power_network(source, network, kind, machines, folder, overrides, base_mva,
     nodes = SwingTurbineNodes(params["m"][kept], params["d"][kept], turbine_gain=params["q"][kept],
                               turbine_tau=params["tau"][kept])
     details.update(dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
-                   emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency)
+                   emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
+                   n_buses=len(net.bus))
     if "types" in details:
         details["types"] = [details["types"][i] for i in kept]
     options = {"keep_main_island": keep_main_island, "linearization": linearization}

@@ -29,6 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import __version__
+from ._extras import MissingExtraError
+
 __all__ = ["main"]
 
 log = logging.getLogger("gridcoherence")
@@ -81,15 +84,16 @@ def _disturbance(model, node, amplitude):
 def cmd_cases(args):
     import pandas as pd
 
-    from .cases import list_cases
+    from .cases import bundled_case_index, case_summary, list_cases
 
+    index = bundled_case_index()
     rows = []
-    for name in _progress(list_cases(), args, "cases"):
-        case = _load(name)
-        rows.append({"case": name, "machines": case.model.n, "edges": case.model.n_edges,
-                     "lambda_2": round(case.spectrum_summary(2)["lambda_2"], 6),
-                     "description": case.metadata.description})
-    _print_table(pd.DataFrame(rows))
+    for name in list_cases():
+        # A case newer than the stored index is loaded once to describe it.
+        summary = index[name] if name in index else case_summary(_load(name))
+        rows.append({"case": name, **summary, "buses": summary["buses"] or "-"})
+    columns = ["case", "machines", "buses", "edges", "lambda_2", "description"]
+    _print_table(pd.DataFrame(rows, columns=columns))
     return 0
 
 
@@ -333,9 +337,10 @@ def build_parser():
                "  gridcoherence reduce kundur_two_area --clusters 2 --order 2 --out out/\n"
                "exit codes: 0 success, 2 bad usage or input, 1 failed computation",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub = command("cases", "list the bundled cases with size, machines and lambda_2",
+    sub = command("cases", "list the bundled cases with machines, buses, edges and lambda_2",
                   "gridcoherence cases")
     sub.set_defaults(run=cmd_cases)
 
@@ -421,6 +426,9 @@ def main(argv=None):
         print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
+        return 2
+    except MissingExtraError as exc:
+        print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gridcoherence {args.command}: interrupted", file=sys.stderr)

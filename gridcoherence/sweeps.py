@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._extras import require
 from ._io import atomic_write
 
 __all__ = ["sweep", "SweepResult", "register_study", "STUDIES", "run_key", "parse_value"]
@@ -168,6 +169,11 @@ def sweep(study, seeds, params=None, *, out, scheduler=None, n_workers=2, progre
     out = Path(out)
     if not out.parent.exists():
         raise FileNotFoundError(f"output folder {out.parent} does not exist")
+    # Optional packages are checked before any run, so a missing one costs no work.
+    if scheduler not in (None, "serial"):
+        require("dask.distributed", "distributed", "parallel sweeps")
+    if parquet:
+        require("pyarrow", "distributed", "Parquet tables")
     grid = _grid(params)
     param_names = sorted(params or {})
     seeds = [int(s) for s in seeds]

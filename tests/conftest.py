@@ -1,11 +1,26 @@
-"""Shared fixtures: small seeded networks of family and general nodes."""
+"""Shared fixtures: small seeded networks of family and general nodes.
+
+BLAS threads: numpy and slycot each bring an OpenBLAS with its own thread pool; on a small
+machine the two pools oversubscribe the cores and dense reductions slow down up to 10x.
+Unless the caller chose a thread count (``OPENBLAS_NUM_THREADS``), the suite runs with one
+BLAS thread, in this process (threadpoolctl) and in every subprocess it starts (the
+environment). Results do not depend on it: the suite passes with any thread count.
+"""
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, os.environ.get("OPENBLAS_NUM_THREADS", "1"))
 
 import control
 import networkx as nx
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import gridcoherence as gc
+
+threadpool_limits(int(os.environ["OPENBLAS_NUM_THREADS"]), user_api="blas")
 
 
 def random_weighted_graph(n, seed, degree=4, rewire=0.3, weights=(1.0, 5.0)):

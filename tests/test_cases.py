@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from gridcoherence import validate_laplacian
-from gridcoherence.cases import CaseError, list_cases, load_case
+from gridcoherence.cases import CaseError, bundled_case_index, case_summary, list_cases, load_case
 
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 EXPECTED = {"coherent5", "sbm3", "iceland", "iceland_strong", "nets_nyps68", "new_england39",
@@ -19,6 +19,18 @@ EXPECTED = {"coherent5", "sbm3", "iceland", "iceland_strong", "nets_nyps68", "ne
 
 def test_bundled_cases_are_listed():
     assert EXPECTED <= set(list_cases())
+
+
+def test_stored_case_index_matches_the_loaded_cases():
+    # `gridcoherence cases` prints the index instead of loading every case; it must not rot
+    # (regenerate with scripts/update_case_index.py).
+    index = bundled_case_index()
+    assert sorted(index) == list_cases()
+    for name in list_cases():
+        stored, loaded = index[name], case_summary(load_case(name))
+        assert stored["lambda_2"] == pytest.approx(loaded["lambda_2"], rel=1e-5), name
+        assert {k: v for k, v in stored.items() if k != "lambda_2"} == \
+            {k: v for k, v in loaded.items() if k != "lambda_2"}, name
 
 
 def test_unknown_name_lists_the_available_cases():

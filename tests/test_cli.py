@@ -141,3 +141,19 @@ def test_sweep_command_resumes(tmp_path):
     assert "6 run(s) done, 0 already finished" in first.stdout
     second = run(*args)
     assert "0 run(s) done, 6 already finished" in second.stdout
+
+
+def test_help_imports_no_heavy_module():
+    code = ("import sys\nfrom gridcoherence.cli import main\n"
+            "for argv in (['--help'], ['reduce', '--help'], ['sweep', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = [m for m in ('pandapower', 'dask', 'matplotlib', 'sklearn', 'control', 'pandas')"
+            " if m in sys.modules]\nprint('HEAVY', heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"gridcoherence {gc.__version__}"

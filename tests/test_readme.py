@@ -27,6 +27,12 @@ def test_readme_starts_with_the_two_setup_commands():
     assert [c[0] for c in commands] == ["gridcoherence", "pytest"]
 
 
+def test_ci_runs_the_readme_test_command():
+    readme_line = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()[1]
+    ci_lines = [line.strip() for line in (README.parent / ".ci" / "run").read_text().splitlines()]
+    assert readme_line.strip() in ci_lines
+
+
 def test_main_job_command_runs(tmp_path):
     command = setup_commands()[0]
     env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")

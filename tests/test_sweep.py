@@ -79,3 +79,20 @@ def test_thm3_10_study_error_shrinks_with_n(tmp_path):
     # The structure-preserving error tracks eta / lambda_4 (Thm 3.8 regime).
     ratio = table["band_error"] * table["lambda_next"]
     assert ratio.between(0.3, 3.0).all()
+
+
+def test_missing_extra_is_named_before_any_run(tmp_path, monkeypatch, capsys):
+    from gridcoherence._extras import MissingExtraError
+    from gridcoherence.cli import main
+
+    # A None entry in sys.modules makes the import fail as if the package were absent.
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(MissingExtraError, match=r'gridcoherence\[distributed\]'):
+        sweep("concentration", [0], PARAMS, out=tmp_path / "a.csv", scheduler="local")
+    with pytest.raises(MissingExtraError, match="pyarrow"):
+        sweep("concentration", [0], PARAMS, out=tmp_path / "b.csv", parquet=True)
+    assert not list(tmp_path.iterdir()), "no run may start without the extra"
+    code = main(["sweep", "concentration", "--seeds", "0:1", "--workers", "2", "--out", str(tmp_path / "c.csv")])
+    assert code == 2
+    assert 'pip install "gridcoherence[distributed]"' in capsys.readouterr().err

@@ -1,0 +1,45 @@
+"""The repository stands alone: nothing in it reads files from outside the clone.
+
+A user's clone has nothing beside it, so no package module, test, script or document may
+refer to a folder next to the repository or to an absolute path on a developer's machine.
+"""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ["gridcoherence", "tests", "scripts", "docs", "cases", ".ci"]
+# Built from parts so that this file does not match itself.
+OUTSIDE = re.compile("|".join([r"\.\./" + "shared", r"\b" + "shared" + r"/(data|spec|reference)\b",
+                               "/" + r"work/", "/" + r"root/", "/" + r"home/\w"]))
+
+
+def repository_files():
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", *FOLDERS,
+                                 "README.md", "setup.cfg", "pyproject.toml"],
+                                cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout (an installed copy has no repository to check)")
+    return [ROOT / name for name in listed if (ROOT / name).is_file()]
+
+
+def test_nothing_refers_outside_the_repository():
+    offenders = []
+    for path in repository_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary data
+        offenders += [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+                      for number, line in enumerate(text.splitlines(), 1) if OUTSIDE.search(line)]
+    assert not offenders, "references outside the repository:\n" + "\n".join(offenders)
+
+
+def test_the_pattern_catches_what_it_must():
+    for line in ["open('../" "shared/data/pst/x.m')", "default='/" "work/shared'", "see shared" "/spec/x.md"]:
+        assert OUTSIDE.search(line), line
+    assert not OUTSIDE.search("tests/data/pst/data16m.m")
