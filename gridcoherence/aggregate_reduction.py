@@ -11,7 +11,7 @@ frequency-weighted balanced truncation (:mod:`gridcoherence.balanced`):
   the exact swing part, (3.87);
 * ``"cl"``: reduce the closed loop ghat to order k directly.
 
-Both are rescaled to ghat's exact DC gain (the closed loop is scaled, spec Sec. 4) and
+Both are rescaled to ghat's exact DC gain (the closed loop is scaled) and
 interpreted as one machine m~ s + d~ with first-order turbines by polynomial division
 and partial fractions. The classical one-turbine aggregates of Germond & Podmore and
 Guggilam et al. are provided as baselines.
@@ -242,7 +242,7 @@ def germond_podmore_aggregate(aggregate, group=None):
     """Germond & Podmore's one-turbine aggregate (baseline of Table 3-II).
 
     q = sum q_j and tau = sum q_j / sum (q_j / tau_j), which matches the turbine
-    aggregate's DC gain and its high-frequency behaviour q/(tau s) (spec Sec. 4; this
+    aggregate's DC gain and its high-frequency behaviour q/(tau s) (this
     choice reproduces the published row to about 0.5 %).
 
     Returns
@@ -261,7 +261,8 @@ def guggilam_aggregate(aggregate, group=None):
 
     q = sum q_j and tau = the droop-weighted mean sum q_j tau_j / sum q_j (matching the
     turbine aggregate's first moment, i.e. the derivative of ghat_t at s = 0). The
-    dissertation does not give enough detail to rebuild the published model [UNSPEC];
+    dissertation does not give enough detail to rebuild the published model, so this
+    choice is ours;
     for the Table 3-I group (tau = 5.64 s) this row differs from the published one (see
     ``table3_2``: the published L2/Linf are matched by tau near 3.66 s only, and no
     single-turbine tau also matches its H-inf value).

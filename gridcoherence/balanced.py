@@ -6,7 +6,7 @@ gramian of G preceded by the input weight W, the weighted observability gramian 
 G-block of the observability gramian of G followed by the output weight V. Both gramians
 are kept as Cholesky (square-root) factors computed by SLICOT's ``SB03OD`` (through
 slycot), so the Hankel singular values come from an SVD of a product of factors and are
-never NaN or complex, even where ``control.hsvd`` fails (spec Sec. 5).
+never NaN or complex, even where ``control.hsvd`` fails.
 
 Reduction of the balanced system is by truncation or by singular perturbation
 (residualization, exact DC gain for unweighted problems); projections are square-root
@@ -218,8 +218,8 @@ def weighted_gramian_factors(A, B, C, D, input_weight=None, output_weight=None):
 
     The controllability gramian is the G-block of the gramian of G W (extended state
     [x; x_W]), the observability gramian the G-block of the gramian of V G (extended
-    state [x; x_V]), dissertation steps 1-2 after (3.87) (with Y_o for the text's Y_c,
-    spec [FIX]).
+    state [x; x_V]), dissertation steps 1-2 after (3.87). Correction: where the dissertation
+    writes Y_c, the observability gramian Y_o is meant.
 
     Returns
     -------

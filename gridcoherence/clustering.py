@@ -11,13 +11,12 @@ that Algorithm 1 aggregates. Three embeddings are offered:
   L v = lambda D v with D the weighted degrees; robust to very unequal degrees.
 * ``"inertia"`` -- L v = lambda M v with M the node inertias, i.e. the eigenvectors of
   M^{-1} L: the classical slow-coherency choice for power systems. On the 16-machine
-  68-bus system it recovers the usually cited groups where L alone does not (spec
-  Sec. 5).
+  68-bus system it recovers the usually cited groups where L alone does not.
 
 All three are generalized symmetric problems L v = lambda B v with a positive diagonal B
 (B = I for ``"laplacian"``) and the constant vector in the kernel, so one solver serves
 them. k-means uses k-means++ seeding with several seeded restarts (a single random
-start fails in about a quarter of the draws of the (3.41) SBM at n = 80, spec Sec. 5).
+start fails in about a quarter of the draws of the (3.41) SBM at n = 80).
 When the user does not give k it is taken at the largest relative eigengap
 lambda_{k+1} / lambda_k (:func:`suggest_k`); a known partition (e.g. control areas) can
 be passed instead of clustering (:func:`as_labels`).

@@ -1,4 +1,4 @@
-"""Step-response comparison tables of an original network and its reduced models (issue 6).
+"""Step-response comparison tables of an original network and its reduced models.
 
 :func:`compare_step_responses` drives the original network and every candidate model
 with the same step disturbance u(t) = step * u0 * 1(t) and tabulates, per model and per

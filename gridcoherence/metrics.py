@@ -128,7 +128,7 @@ def step_error_metrics(reference, approximation, step=1.0):
     reference, approximation : control.StateSpace or TransferFunction
         Stable continuous-time SISO models.
     step : float
-        Step height (Table 3-II uses 1 p.u., spec Sec. 4).
+        Step height (Table 3-II uses 1 p.u.).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Figures of the reduction workflow (issue 6): responses, aggregates, spectra and cluster maps.
+"""Figures of the reduction workflow: responses, aggregates, spectra and cluster maps.
 
 Every function builds a :class:`matplotlib.figure.Figure` directly (no pyplot state, no
 display needed: files are rendered by the Agg canvas), returns it, and when ``path`` is

@@ -1,6 +1,6 @@
 """From a pandapower network to the machine network: power flow, linearization, Kron reduction.
 
-Pipeline of :func:`machine_network` (dissertation Sec. 3.1.1, Fig. 3-2 and (3.80); spec §1):
+Pipeline of :func:`machine_network` (dissertation Sec. 3.1.1, Fig. 3-2 and (3.80)):
 
 1. Solve the AC power flow of a pandapower network (:func:`solve_power_flow`).
 2. Attach every machine to its bus through its transient reactance x'_d: an internal node

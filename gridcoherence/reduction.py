@@ -7,7 +7,8 @@ areas) and the k smallest eigenpairs (Lambda_k, V_k) of L:
    ghat_i(s) = (sum_{j in I_i} g_j^{-1}(s))^{-1} (:func:`gridcoherence.coherent_aggregate`);
 2. the spectral embedding V_k is refined to the nearest k-block-ideal embedding
    Vhat_k = P S (3.34), solved in closed form (3.42)-(3.45) with the normalisation fixed
-   as in spec Sec. 3 [FIX] (:func:`refine_embedding`);
+   so that Vhat_k stays orthogonal to 1_n (the normalisation printed in the
+   dissertation does not; see :func:`refine_embedding`);
 3. the aggregates are coupled through L_k = S^{-T} Lambda_k S^{-1} and f(s)
    (:func:`reduced_laplacian`).
 
@@ -94,12 +95,12 @@ def refine_embedding(embedding, labels):
 
     Notes
     -----
-    (3.42)-(3.45) with the [FIX] of spec Sec. 3: with Ptil = P diag{|I_i|^{-1/2}},
+    (3.42)-(3.45), with a corrected normalisation: with Ptil = P diag{|I_i|^{-1/2}},
     u = (sqrt(|I_i| / n))_i and Q an orthonormal basis of u's complement, the
     Procrustes problem max tr(O^T Q^T Ptil^T Vtil_k) over orthogonal O gives
     O* = U W^T from the SVD Q^T Ptil^T Vtil_k = U Sigma W^T, and
-    S* = [1_k / sqrt(n), diag{|I_i|^{-1/2}} Q O*]. (The printed u = diag{|I_i|^{-1/2}} 1_k
-    would make Vhat's later columns not orthogonal to 1_n.) O(n k + k^3).
+    S* = [1_k / sqrt(n), diag{|I_i|^{-1/2}} Q O*]. (Correction: the dissertation prints
+    u = diag{|I_i|^{-1/2}} 1_k, which would make Vhat's later columns not orthogonal to 1_n.) O(n k + k^3).
 
     Examples
     --------

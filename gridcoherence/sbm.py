@@ -183,7 +183,7 @@ def expected_laplacian(sizes, Q, W):
 
 
 #: Distributions of the random swing+turbine node parameters used for synthetic
-#: networks ([UNSPEC] in the text): uniform on these ranges. Inertia m and damping d
+#: networks (not stated in the dissertation; chosen here): uniform on these ranges. Inertia m and damping d
 #: in p.u. (s^2/rad and s/rad on a 100 MVA base), turbine gain q = 1/r in p.u., time
 #: constant tau in seconds; the ranges cover the Table 3-I machines.
 FAMILY_NODE_RANGES = {

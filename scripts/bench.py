@@ -1,4 +1,4 @@
-"""Every benchmark of the package in one command, printing one JSON document (issue 8).
+"""Every benchmark of the package in one command, printing one JSON document.
 
 Usage::
 
@@ -437,7 +437,7 @@ def main(argv=None):
     if large:
         exponents["pipeline_large"] = fitted_exponent(large, "n")
     report = {
-        "benchmark": "gridcoherence (issue 8)",
+        "benchmark": "gridcoherence",
         "quick": args.quick,
         "timeout_seconds": args.timeout,
         "environment": environment(),

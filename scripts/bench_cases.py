@@ -11,7 +11,7 @@ Usage::
     OPENBLAS_NUM_THREADS=1 python scripts/bench_cases.py [--quick] [--out bench.json]
 
 ``--quick`` skips case9241pegase and uses an SBM of 10^5 instead of 10^6 nodes.
-Targets (issue 3): iceland under 2 s, case9241pegase under 30 s.
+Targets: iceland under 2 s, case9241pegase under 30 s.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Benchmark of the core package (issue 2), printing one JSON document.
+"""Benchmark of the core package, printing one JSON document.
 
 Cases (each in its own process, one BLAS thread):
 * ``transfer_column``: one column of T(jw) (every node's response to a disturbance at

@@ -62,7 +62,7 @@ def test_sparse_eigensolver_path_matches_dense():
 
 
 def test_kmeans_plus_plus_restarts_succeed_on_sbm_draws():
-    # spec Sec. 5: k-means++ with restarts never failed in 200 draws at n = 80
+    # k-means++ with restarts never failed in 200 draws at n = 80
     failures = sum(misclassification_rate(s.labels, spectral_clustering(s.laplacian, 3).labels_) > 0
                    for s in (sbm341(80, seed) for seed in range(20)))
     assert failures == 0

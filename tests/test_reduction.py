@@ -94,7 +94,7 @@ def test_closed_form_refinement_is_feasible_and_optimal(n, k):
 
 
 def test_printed_normalisation_would_be_infeasible():
-    # [FIX] in spec Sec. 3: the printed u = diag(|I_i|^{-1/2}) 1 breaks orthogonality to 1_n
+    # Correction of the dissertation: the printed u = diag(|I_i|^{-1/2}) 1 breaks orthogonality to 1_n
     rng = np.random.default_rng(0)
     V, labels = random_instance(rng, 30, 3)
     sizes = np.bincount(labels)
@@ -212,7 +212,7 @@ def test_band_error_decreases_with_n_and_tracks_one_over_lambda():
         reduced = structure_preserving_reduction(model, 3)
         band = reduced.band_error(1.0, n_frequencies=9, refine=False)
         errors.append(band.sup_error)
-        assert 0.5 < band.sup_error * reduced.lambda_next < 2.0  # spec Sec. 5: about eta / lambda_{k+1}
+        assert 0.5 < band.sup_error * reduced.lambda_next < 2.0  # about eta / lambda_{k+1}
         assert band.sup_error == pytest.approx(band.sup_lowrank_error, rel=0.05)
     assert errors[0] > errors[1] > errors[2]
 

@@ -3,7 +3,7 @@
 Each driver writes ``out_dir/NAME.json`` (numbers) and ``out_dir/NAME.png`` (plot) and
 returns the JSON content. ``quick=True`` uses coarser grids so the run takes seconds.
 
-Conventions (spec Sec. 4): ghat maps p.u. to rad/s (m in s^2/rad, no unit conversion);
+Conventions: ghat maps p.u. to rad/s (m in s^2/rad, no unit conversion);
 Table 3-II's L2/Linf columns are for a unit step; reduced models are scaled to ghat's
 exact DC gain (the closed loop, also for "tb"). Figures show the text's -0.1 p.u. step.
 """

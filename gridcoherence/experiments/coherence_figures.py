@@ -9,9 +9,9 @@
 
 The Icelandic grid's machine data are a documented choice of this package (see the
 ``iceland`` case), so the curves agree with the dissertation's in shape, not in value:
-its lambda_2 = 0.0915 came from unpublished modelling choices, ours is 0.189 (spec §5).
+its lambda_2 = 0.0915 came from unpublished modelling choices, ours is 0.189.
 
-Settings the text leaves open ([UNSPEC], chosen here): alpha = 0.5 1/s for the
+Settings not stated in the dissertation, chosen here: alpha = 0.5 1/s for the
 exponential approach alpha/(s(s+alpha)); sinusoids of 5 rad/s (high) and 0.2 rad/s (low);
 unit amplitudes (p.u. on the system base); horizons 30 s (60 s for the low sinusoid).
 """

@@ -10,7 +10,7 @@
   reduced to a few areas, with the Laplacian and the inertia-weighted (slow-coherency)
   embeddings.
 
-Settings the text leaves open ([UNSPEC], chosen here): node coefficients are the
+Settings not stated in the dissertation, chosen here: node coefficients are the
 package's random swing nodes (:data:`gridcoherence.sbm.FAMILY_NODE_RANGES`, no turbine:
 "second-order generators" with the angle), band edge eta = 1 rad/s, horizon 10 s.
 """

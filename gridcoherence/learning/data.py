@@ -5,7 +5,7 @@
 * :func:`load_digits_pair` is the offline proxy: scikit-learn's bundled 8x8 digits
   (:func:`sklearn.datasets.load_digits`). It is NOT MNIST and does not reproduce Fig. 2-12
   quantitatively; results computed from it are labelled ``"sklearn-digits-8x8 (proxy)"``.
-* :func:`toy_separable_2d` draws the planar data of Fig. 2-11 (spec E5 suggestion).
+* :func:`toy_separable_2d` draws the planar data of Fig. 2-11 (our choice).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def load_digits_pair(digits=(0, 1), n_per_class=None, random_state=0):
 
 
 def toy_separable_2d(n_per_class=10, random_state=0):
-    """Planar data satisfying Assumption 2.2 (spec E5, [UNSPEC] choice).
+    """Planar data satisfying Assumption 2.2 (for Fig. 2-11; not stated in the dissertation, chosen here).
 
     Positive points at angles U(-30, 30) degrees, negative at U(150, 210) degrees, radii U(0.5, 1.5).
 

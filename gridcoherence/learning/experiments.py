@@ -74,12 +74,12 @@ def _run_linear(model, params, step_size, max_iter, record_every, stop_excess):
 def fig2_3(out_dir, quick=False, random_state=0):
     """E1 / Fig. 2-3: imbalance quantities versus width, loss envelope and rate bound.
 
-    Model ``1/2 ||Y - U V^T/sqrt(m h)||^2`` (spec 2.12), realised as
+    Model ``1/2 ||Y - U V^T/sqrt(m h)||^2``, realised as
     :class:`~.linear2.TwoLayerLinearRegression` with ``X = I/sqrt(m h)``, so every bound is already
-    in the scaled form. [UNSPEC] ``Y`` iid N(0, 1), GD step and iteration cap (see
-    :class:`~.defaults.Fig23Settings`). The rate is the exact GF rate evaluated at each GD iterate.
-    Reproduction (seed 0, one draw per width): h = 30 gives 0.62 / 0.23 / 0.018 against the spec
-    section 8 means 0.569 / 0.220 / 0.051 (the gap is 2.2 sd low: a single draw, not an error);
+    in the scaled form. Not stated in the dissertation, chosen here: ``Y`` iid N(0, 1), GD step
+    and iteration cap (see :class:`~.defaults.Fig23Settings`). The rate is the exact GF rate evaluated at each GD iterate.
+    Reproduction (seed 0, one draw per width): h = 30 gives 0.62 / 0.23 / 0.018 against the
+    means over many seeds 0.569 / 0.220 / 0.051 (the gap is 2.2 sd low: a single draw, not an error);
     h = 1000 gives 0.112 / 0.033 / 0.323 against 0.103 / 0.040 / 0.330. The qualitative claims
     (small h: spreads >> gap; large h: gap dominates, nearly constant rate) are reproduced.
     """
@@ -130,9 +130,10 @@ def fig2_4(out_dir, quick=False, random_state=0):
 
     ``X = Px Phi1^T`` with orthonormal factors (``Sigma_x = I``), averaged loss ``||.||^2/N``:
     GD with step ``eta`` on it is GD with step ``2 eta/N`` on ``1/2 ||.||^2`` (GF time
-    ``t = 2 eta k/N``, spec section 6). ``U(0) = s_U U0``, ``V(0) = s_V V0`` with ``s_U s_V`` fixed;
+    ``t = 2 eta k/N``). ``U(0) = s_U U0``, ``V(0) = s_V V0`` with ``s_U s_V`` fixed;
     baseline: balanced init with the same ``Theta(0)`` (``c(0) = 0``: no bound). All dimensions,
-    the step and the ratio list are [UNSPEC] (:class:`~.defaults.Fig24Settings`); the text's "case 2"
+    the step and the ratio list are our choice, not stated in the dissertation
+    (:class:`~.defaults.Fig24Settings`); the dissertation's "case 2"
     is not identifiable, so that detail is not reproduced.
     """
     cfg = settings("fig2_4", quick)
@@ -178,9 +179,9 @@ def fig2_4(out_dir, quick=False, random_state=0):
 def fig2_5(out_dir, quick=False, random_state=0):
     """E3 / Fig. 2-5: distance to the min-norm solution versus width (alpha_init = 1/2).
 
-    [UNSPEC] data ``X`` iid N(0, 1/n), ``Y`` iid N(0, 1), the width grid, GD step
-    ``step_scale/sigma_1(X)^2``, stopping at ``L - L* < 1e-12`` (:class:`~.defaults.Fig25Settings`).
-    Expected (spec section 8 analogue, GF): distances about 0.8 .. 0.2 for h = 500 .. 8000 and a
+    Not stated in the dissertation, chosen here: data ``X`` iid N(0, 1/n), ``Y`` iid N(0, 1), the
+    width grid, GD step ``step_scale/sigma_1(X)^2``, stopping at ``L - L* < 1e-12`` (:class:`~.defaults.Fig25Settings`).
+    Expected (gradient flow): distances about 0.8 .. 0.2 for h = 500 .. 8000 and a
     log-log slope of about -0.52. Full run (seed 0, GD): slope -0.49, and ``||U2 V^T||`` equals the
     distance to better than 1e-10 relative.
     """
@@ -234,11 +235,11 @@ def fig2_5(out_dir, quick=False, random_state=0):
 def fig2_6(out_dir, quick=False, random_state=0):
     """E4 / Fig. 2-6: three-layer networks, Delta* at random init and GD against exp(-2 Delta* t).
 
-    Left: Delta* over random draws for NTK / Xavier / Fan_out ([UNSPEC] variances, see
+    Left: Delta* over random draws for NTK / Xavier / Fan_out (variances are our choice, see
     :func:`~.multilayer.random_layer_init`), n = 5, m = 1, h1 = h2 = 200. Middle/right: GD on
-    ``1/2 ||Y - W1 W2 W3||^2`` with Fan_out init, n = m = 1 and n = 5, m = 1; [UNSPEC] ``Y`` iid
-    N(0, 1), widths, step. Spec section 8 reports measured/bound rate ratios of 1.35-1.8 (n = 1)
-    and 5-8 (n = 5); ours are in ``rate_over_bound``.
+    ``1/2 ||Y - W1 W2 W3||^2`` with Fan_out init, n = m = 1 and n = 5, m = 1; our
+    choice (not stated in the dissertation): ``Y`` iid N(0, 1), widths, step. Reference runs give
+    measured/bound rate ratios of 1.35-1.8 (n = 1) and 5-8 (n = 5); ours are in ``rate_over_bound``.
     """
     cfg = settings("fig2_6", quick)
     rng = np.random.default_rng(random_state)
@@ -313,12 +314,13 @@ def _aligned_index(traj):
 def fig2_11(out_dir, quick=False, random_state=0):
     """E5 / Fig. 2-11: neuron alignment and fitting of a small ReLU net on planar data.
 
-    [UNSPEC] data (:func:`~.data.toy_separable_2d`), iteration count, sum loss. Reported: the
-    alignment iteration (spec section 8 analogue: by iteration ~300), the cosines at that time, the
-    loss at t = 2 and at the end (about 1.6 and 0.008 at t = 40 in spec section 8), ``L t`` (O(1/t)
-    late phase), the stable rank and the Thm. 2.10 late-phase check from ``t2``. Full run (seed 0):
-    aligned by iteration 240 (spec: ~300), loss 0.34 at t = 2 (spec 1.57; our data draw fits
-    faster) and 0.0073 at t = 40 (spec 0.0077), ``L t`` constant to 0.1% late, stable rank 1.0002.
+    Not stated in the dissertation, chosen here: data (:func:`~.data.toy_separable_2d`), iteration
+    count, sum loss. Reported: the alignment iteration (expected by iteration ~300), the cosines at
+    that time, the loss at t = 2 and at the end (expected about 1.6 and 0.008 at t = 40), ``L t``
+    (O(1/t) late phase), the stable rank and the Thm. 2.10 late-phase check from ``t2``. Full run
+    (seed 0): aligned by iteration 240 (expected ~300), loss 0.34 at t = 2 (expected 1.57; our data
+    draw fits faster) and 0.0073 at t = 40 (expected 0.0077), ``L t`` constant to 0.1% late, stable
+    rank 1.0002.
     """
     cfg = settings("fig2_11", quick)
     rng = np.random.default_rng(random_state)
@@ -375,8 +377,8 @@ def fig2_12(out_dir, quick=False, random_state=0, mnist_path=None):
     With ``mnist_path`` (a folder with the MNIST training IDX files) the real data are used;
     otherwise scikit-learn's bundled 8x8 digits serve as a clearly labelled proxy (``data_source``
     in the JSON), which does NOT reproduce the published figure: d_in = 64 instead of 784 and about
-    360 instead of 12665 images, so iteration counts differ. [UNSPEC] pixel scale [0, 1], label +1
-    for digit 1, mean loss (the sum is unstable at eta = 2e-3 with ~1e4 samples), all images.
+    360 instead of 12665 images, so iteration counts differ. Our choices (not stated in the
+    dissertation): pixel scale [0, 1], label +1 for digit 1, mean loss (the sum is unstable at eta = 2e-3 with ~1e4 samples), all images.
     """
     cfg = settings("fig2_12", quick)
     rng = np.random.default_rng(random_state)

@@ -8,11 +8,12 @@ Both simulators work on any *model* object with
   ``loss - loss_star``) and ``check_params(params)`` (input validation).
 
 :func:`integrate_gradient_flow` steps an adaptive explicit Runge-Kutta solver of
-:mod:`scipy.integrate` (``DOP853`` by default, tolerances of spec section 6) and evaluates the
+:mod:`scipy.integrate` (``DOP853`` by default, tolerances :data:`~.defaults.GF_RTOL` and
+:data:`~.defaults.GF_ATOL`) and evaluates the
 dense output at the requested sample times, so only the sampled diagnostics are kept in memory,
 not the whole solver history. It is the tool for the theory checks. :func:`gradient_descent` is
 the plain loop used by the figure experiments; its time axis is the gradient-flow time
-``t_k = eta k`` of the model's loss (spec section 6). Both return a :class:`Trajectory`.
+``t_k = eta k`` of the model's loss. Both return a :class:`Trajectory`.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def integrate_gradient_flow(
     n_samples : int
         Number of default sample times.
     rtol, atol : float
-        Solver tolerances (spec section 6 asks for about 1e-10 and 1e-12).
+        Solver tolerances (the theory checks use about 1e-10 and 1e-12).
     method : str
         A :mod:`scipy.integrate` ``OdeSolver`` name.
     stop_excess : float, optional

@@ -34,7 +34,7 @@ __all__ = [
 
 #: "corrected": sigma_{#columns} goes with Delta+ and sigma_{#rows} with Delta- (as Prop. 2.1
 #: prints it, and as Lemma 2.3 gives). "swapped": the pairing printed in Lemma 2.7 (2.105) and
-#: Thm. 2.3 (2.108), which is false when the two dimensions differ (spec erratum 10).
+#: Thm. 2.3 (2.108), which is false when the two dimensions differ.
 PAIRINGS = ("corrected", "swapped")
 
 
@@ -188,7 +188,8 @@ def factor_rate_bound(A, B, pairing="corrected", quantities=None):
     With ``D = A^T A - B B^T`` and the product ``P = A B`` (r x m), returns
     ``g(Delta+, Delta-, Delta_, sigma_m(P), sigma_r(P))`` (corrected pairing). This is the bracket
     of Prop. 2.1 (2.29) for ``A = U1, B = V^T`` and ``2 x`` the Lemma 2.7 bound for
-    ``A = W1, B = W2``. [FIX] Lemma 2.7 (2.105) prints the swapped pairing; ``pairing="swapped"``
+    ``A = W1, B = W2``. Correction: the dissertation's Lemma 2.7 (2.105) prints the swapped
+    pairing; ``pairing="swapped"``
     reproduces that printed form so tests can show it fails when ``r != m``.
 
     Parameters

@@ -10,7 +10,7 @@ invariant set (2.43)-(2.45). It implements the model protocol of :mod:`.flow` (`
 descent. Module functions cover initialisations (balanced (Section 2.1.5), block-orthogonal, wide
 random (2.46)), the random-init bounds of Lemma 2.1 / Thm. 2.2 and the scalar warm-up (2.16)-(2.25).
 
-The scaled factorisation of experiment E1 (spec 2.12), ``1/2 ||Y - U V^T/sqrt(m h)||^2``, is
+The scaled factorisation of experiment E1 (Fig. 2-3), ``1/2 ||Y - U V^T/sqrt(m h)||^2``, is
 this model with ``X = I_n / sqrt(m h)``: the bounds then come out in the scaled form automatically.
 """
 
@@ -154,7 +154,7 @@ class TwoLayerLinearRegression:
         """Exact instantaneous rate ``-(d/dt)(L - L*)/(L - L*)`` along gradient flow.
 
         Computed in the reparametrized coordinates (2.11):
-        ``(||Sx E V||^2 + ||E^T Sx U1||^2) / (1/2 ||E||^2)`` (spec 2.3, [DERIVED]).
+        ``(||Sx E V||^2 + ||E^T Sx U1||^2) / (1/2 ||E||^2)`` (derived here).
         """
         U, V = params
         E = self.error(params)
@@ -173,7 +173,7 @@ class TwoLayerLinearRegression:
     def prop21_bound(self, params, quantities=None, pairing="corrected"):
         """Prop. 2.1 (2.29): ``lambda_r(Sigma_x) g(Delta+, Delta-, Delta_, sigma_m, sigma_r)``.
 
-        [FIX] The text states the bound for ``-dLtil/dt``; it bounds the normalised rate
+        Correction: the dissertation states the bound for ``-dLtil/dt``; it bounds the normalised rate
         :meth:`rate`. ``sigma_m`` / ``sigma_r`` are singular values of ``U1 V^T`` (r x m);
         ``sigma_m`` goes with Delta+. ``pairing="swapped"`` exchanges them (regression guard).
 
@@ -214,7 +214,8 @@ class TwoLayerLinearRegression:
     def envelope(self, t, c0, excess0, t0=0.0):
         """Thm. 2.1 / Cor. 2.3 envelope ``exp(-lambda_r c0 (t - t0)) (L(t0) - L*)``.
 
-        [FIX] Cor. 2.3 (2.36) prints ``t`` in the exponent; ``t - t0`` is what the proof gives.
+        Correction: the dissertation prints ``t`` in the exponent of Cor. 2.3 (2.36); the proof
+        gives ``t - t0``.
         """
         return excess0 * np.exp(-self.lambda_min * c0 * (np.asarray(t, dtype=float) - t0))
 
@@ -227,7 +228,7 @@ class TwoLayerLinearRegression:
     def min_norm_decomposition(self, params):
         """The two terms of ``||UV^T - Theta_hat||^2 = ||Sigma^{-1/2} E||^2 + ||U2 V^T||^2``.
 
-        [DERIVED] exact identity behind Prop. 2.2 / (2.41). Returns the two norms (not squared).
+        Exact identity behind Prop. 2.2 / (2.41), derived here. Returns the two norms (not squared).
         """
         U, V = params
         E = self.error(params)
@@ -266,7 +267,7 @@ def balanced_init(model, theta0, h, random_state=None):
 
     ``M = Theta0^T Phi1 Phi1^T Theta0``, ``U = Theta0 M^{-1/4} Q^T``, ``V = M^{1/4} Q^T`` with a
     random ``Q`` (h x m, orthonormal columns). Then ``U V^T = Theta0`` and ``D = 0``.
-    [FIX] the text prints ``V = M^{1/4} Q`` (wrong dimensions).
+    Correction: the dissertation prints ``V = M^{1/4} Q`` (wrong dimensions).
 
     Parameters
     ----------
@@ -300,7 +301,7 @@ def block_orthogonal_init(model, h, n_active, scale=1.0, random_state=None):
     """A nontrivial initialisation inside the invariant set (2.43) with ``U2(0) != 0``.
 
     Hidden units ``0..n_active-1`` carry ``U1`` and ``V``; the remaining ``h - n_active`` carry
-    ``U2`` only. Then ``V U2^T = 0`` and ``U1 U2^T = 0`` exactly (spec check C7(b)).
+    ``U2`` only. Then ``V U2^T = 0`` and ``U1 U2^T = 0`` exactly.
 
     Parameters
     ----------
@@ -390,7 +391,8 @@ def thm22_distance_bound(model, h, alpha_init, delta):
     """Thm. 2.2 (2.54) bound on ``||Uhat Vhat^T - Theta_hat||_2``.
 
     ``2 C^{1/h^{1-2 alpha}} sqrt(m + r) beta / h^{2 alpha - 1/2}``, with
-    ``C = exp(1 + (lambda_1/lambda_r) ||X^+ Y||_F)`` ([FIX] (2.94) prints ``||Y||_F``). The constant
+    ``C = exp(1 + (lambda_1/lambda_r) ||X^+ Y||_F)`` (correction: the dissertation's (2.94)
+    prints ``||Y||_F``). The constant
     ``C`` can overflow for badly conditioned data; then ``inf`` is returned (the bound is vacuous).
     """
     beta = _beta(model.m, model.n, delta)
@@ -406,7 +408,7 @@ def scalar_rates(u, v, x=1.0):
     """Scalar model ``1/2 (y - x u v)^2``: the exact rate two ways, (2.19)-(2.20).
 
     Returns ``(2 x^2 (u^2 + v^2), 2 x^2 sqrt(d^2 + 4 (u v)^2))`` with ``d = u^2 - v^2``; they are
-    equal. [FIX] with an input ``x`` the factor is ``x^2``; the text prints ``2x``.
+    equal. Correction: with an input ``x`` the factor is ``x^2``; the dissertation prints ``2x``.
     """
     u, v, x = (float(as_real_array(z, name, ndim=0)) for z, name in ((u, "u"), (v, "v"), (x, "x")))
     d = u**2 - v**2

@@ -105,7 +105,7 @@ class ExponentialLoss:
     """``f(w) = sum_i exp(-y_i <x_i, w>)`` for ``w`` of shape (d, 1) (Thm. 2.6 setting, m = 1).
 
     ``f* = 0`` (an infimum). If the data are separable with margin ``gamma`` (unit ``z`` with
-    ``y_i <x_i, z> >= gamma``), Assumption A1' holds with that ``gamma`` ([DERIVED], spec 3.1).
+    ``y_i <x_i, z> >= gamma``), Assumption A1' holds with that ``gamma`` (derived here).
 
     Parameters
     ----------
@@ -278,7 +278,7 @@ def layer_imbalances(weights):
 def two_layer_bound(W1, W2, pairing="corrected"):
     """Lemma 2.7: ``lambda_min(T) >= 1/2 g(Delta+, Delta-, Delta_, sigma_m(W), sigma_n(W))``.
 
-    [FIX] (2.105) pairs ``sigma_n`` with Delta+; that printed form is available as
+    Correction: the dissertation's (2.105) pairs ``sigma_n`` with Delta+; that printed form is available as
     ``pairing="swapped"`` and fails for ``n != m``. The exact value is
     ``lambda_n(W1 W1^T) + lambda_m(W2^T W2)`` (2.104), :func:`~.imbalance.factor_spectral_sum`.
     """
@@ -303,7 +303,8 @@ def thm23_constant(W1, W2, loss=None):
 
     Case 1 (``loss`` is None, A1 only): ``alpha2 = Delta_``. Case 2 (``loss`` satisfies A2):
     ``alpha2 = 1/2 g(Delta+, Delta-, Delta_, nu_m, nu_n)`` with the Lemma 2.8 margins.
-    [FIX] (2.108) omits the 1/2 and swaps the pairing; both are corrected here.
+    Correction: the dissertation's (2.108) omits the 1/2 and swaps the pairing; both are
+    corrected here.
     """
     W1, W2 = _check_weights([W1, W2])
     n, m = W1.shape[0], W2.shape[1]
@@ -384,7 +385,7 @@ def _three_layers(weights):
 
 # ------------------------------------------------------------------ deep networks
 def unimodal_indices(imbalances, tol=1e-10):
-    """All ``l*`` in ``1..L`` for which the weights are unimodal (spec 3.6).
+    """All ``l*`` in ``1..L`` for which the weights are unimodal (as in Thm. 2.5).
 
     ``D_l`` PSD for ``l < l*`` and NSD for ``l >= l*`` (up to ``tol`` times the largest norm).
     """
@@ -397,7 +398,7 @@ def unimodal_indices(imbalances, tol=1e-10):
 
 
 def cumulative_imbalances(imbalances, l_star, n, m):
-    """``dtil_(i)``, ``i = 1..L-1``, for unimodal index ``l_star`` (spec 3.6, Thm. 2.5)."""
+    """``dtil_(i)``, ``i = 1..L-1``, for unimodal index ``l_star`` (Thm. 2.5)."""
     lam_n = [nth_eigenvalue(eigvals_desc(D), n) for D in imbalances]
     lam_m_neg = [nth_eigenvalue(eigvals_desc(-D), m) for D in imbalances]
     values = []
@@ -410,7 +411,9 @@ def cumulative_imbalances(imbalances, l_star, n, m):
 
 
 def unimodal_bound(weights, tol=1e-10):
-    """Thm. 2.5 (2.113): ``lambda_min(T) >= prod_{i=1}^{L-1} dtil_(i)`` ([FIX] product over i).
+    """Thm. 2.5 (2.113): ``lambda_min(T) >= prod_{i=1}^{L-1} dtil_(i)``.
+
+    Correction: the product is over ``i``; the dissertation's printed formula indexes it wrongly.
 
     Takes the largest bound over all valid unimodal indices (our choice when several apply).
 
@@ -431,9 +434,9 @@ def unimodal_bound(weights, tol=1e-10):
 def homogeneous_bound(weights, tol=1e-10):
     """(2.114): ``sqrt((prod dtil)^2 + (L sigma_min(W)^{2-2/L})^2)`` for homogeneous imbalance.
 
-    [FIX] Valid only for ``n = m`` (spec erratum 11): for ``n != m`` a balanced network has
-    ``lambda_min(T) = sigma_min^{2-2/L}``, not ``L`` times it. Raises ValueError when ``n != m``
-    or when some ``D_l`` is not a multiple of the identity.
+    Correction: valid only for ``n = m``, which the dissertation does not say: for ``n != m`` a
+    balanced network has ``lambda_min(T) = sigma_min^{2-2/L}``, not ``L`` times it. Raises
+    ValueError when ``n != m`` or when some ``D_l`` is not a multiple of the identity.
     """
     weights = _check_weights(weights)
     n, m = weights[0].shape[0], weights[-1].shape[1]
@@ -452,10 +455,10 @@ def homogeneous_bound(weights, tol=1e-10):
 def cor25_constant(prod_dtil, depth, nu_min=0.0, form="derived"):
     """Cor. 2.5 (2.115) rate constant ``alphaL`` (envelope ``exp(-alphaL gamma t)``).
 
-    ``form="derived"`` [DERIVED]: ``sqrt(prod_dtil^2 + (L nu_min^{2-2/L})^2)``, consistent with
+    ``form="derived"`` (derived here): ``sqrt(prod_dtil^2 + (L nu_min^{2-2/L})^2)``, consistent with
     (2.114) (valid for n = m). ``form="printed"``: ``sqrt(prod_dtil^2 + (L nu_min)^2)`` exactly as
     the text prints it; it claims more than is proven when ``nu_min < 1`` and ``L >= 3``
-    (spec section 10) and is provided for comparison only.
+    and is provided for comparison only.
     """
     L = positive_int(depth, "depth", minimum=2)
     if form == "derived":
@@ -473,7 +476,8 @@ def scalar_tau(w):
 
 
 def scalar_tau_bound(w):
-    """Lemma 2.18 lower bound on :func:`scalar_tau` ([FIX] garbled sum in the text).
+    """Lemma 2.18 lower bound on :func:`scalar_tau` (corrected: the sum is garbled in the
+    dissertation).
 
     Layers are sorted so that ``w_1^2 >= ... >= w_L^2`` (reordering leaves ``tau`` unchanged);
     then ``d_(i) = w_i^2 - w_L^2 >= 0`` and the bound is
@@ -509,7 +513,7 @@ def _psd_sqrt(S):
 
 
 def unimodal_weights(depth, dim, l_star, random_state=None, scale=1.0):
-    """Random square (dim x dim) weights that are unimodal with index ``l_star`` (spec 3.6).
+    """Random square (dim x dim) weights that are unimodal with index ``l_star`` (Thm. 2.5).
 
     Starting from a random ``W_{l*}``, layers after ``l*`` solve ``W_{l+1} W_{l+1}^T = W_l^T W_l + P``
     and layers before solve ``W_l^T W_l = W_{l+1} W_{l+1}^T + P`` with random PSD ``P`` and random
@@ -563,7 +567,7 @@ INIT_SCHEMES = ("ntk", "xavier", "fan_out")
 def random_layer_init(scheme, dims, random_state=None):
     """Gaussian weights ``W_l`` (``dims[l-1] x dims[l]``) for the E4 schemes.
 
-    [UNSPEC] The text names the schemes but not their variances; we use NTK: ``N(0, 1)``;
+    The dissertation names the schemes but not their variances; chosen here: NTK: ``N(0, 1)``;
     Xavier: ``N(0, 2/(h_{l-1} + h_l))``; Fan_out: ``N(0, 1/h_l)`` (fan_out = ``h_l``).
 
     Parameters

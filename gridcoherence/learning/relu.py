@@ -57,7 +57,8 @@ class ReluNetwork:
     y : (n_samples,) array_like of +-1
     reduction : {"sum", "mean"}
         ``"sum"`` is the loss of the theory; ``"mean"`` divides by ``n_samples`` (used for the
-        MNIST experiment, where the sum is unstable at the text's step size; spec E6 [UNSPEC]).
+        MNIST experiment, where the sum is unstable at the dissertation's step size; our choice,
+        not stated in the dissertation).
 
     Examples
     --------
@@ -94,7 +95,8 @@ class ReluNetwork:
         return self.loss(params)
 
     def gradients(self, params):
-        """``(dL/dW, dL/dv)``; gradient flow is their negative ([FIX] (2.164) lacks the sign)."""
+        """``(dL/dW, dL/dv)``; gradient flow is their negative (correction: the dissertation's (2.164)
+        lacks the sign)."""
         W, v = params
         pre = self.X @ W
         g = self.weight * self.y * np.exp(-self.y * (np.maximum(pre, 0.0) @ v))
@@ -219,7 +221,7 @@ def _cosines(W, direction):
 
 
 def alignment_diagnostics(X, y, params):
-    """Diagnostics of spec 4.6 for one state (used by Figs. 2-11 and 2-12).
+    """Alignment diagnostics of Section 2.3 for one state (used by Figs. 2-11 and 2-12).
 
     ``V+(t)``/``V-(t)`` are defined by the current signs of ``v``. Returns a dict with
     ``cos_mean_plus`` (cos of the mean V+ neuron with x+), ``cos_min_plus``, ``cos_max_plus``, the
@@ -283,7 +285,7 @@ def early_phase_constants(geometry, h, W0):
 
 
 def thm210_constants(X, y, W0, signs, eps, xi=None):
-    """Explicit constants of Thm. 2.10 (spec 4.5).
+    """Explicit constants of Thm. 2.10.
 
     Parameters
     ----------
@@ -303,9 +305,11 @@ def thm210_constants(X, y, W0, signs, eps, xi=None):
     -------
     dict
         ``zeta1 = min_i min{cos^2(x+, x_i), cos^2(x-, x_i)}`` and ``zeta2 = 1 - max cos^2`` of
-        Assumption 2.3 (suprema of the admissible values, [DERIVED]; Assumption 2.3 pairs V+ with
-        x-, [FIX] per (2.189)), ``zeta = min`` of them ([FIX]: the text writes max),
-        ``rate_const = (mu X_min)^2/(8 X_max)`` ([FIX]: the text prints ``L(t2)^alpha``), and with
+        Assumption 2.3 (suprema of the admissible values, derived here; ``zeta2`` pairs V+ with
+        x- and V- with x+, as (2.189) needs, correcting the pairing printed in Assumption 2.3),
+        ``zeta = min`` of them (correction: the dissertation writes max),
+        ``rate_const = (mu X_min)^2/(8 X_max)`` (correction: the dissertation prints
+        ``L(t2)^alpha``), and with
         ``xi``: ``t1``, ``eps_condition`` and ``eps_satisfies_condition``.
     """
     X, y = _check_data(X, y)

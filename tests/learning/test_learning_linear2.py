@@ -1,4 +1,4 @@
-"""Checks C1-C11 of the learning-dynamics spec for two-layer linear networks (Section 2.1)."""
+"""Checks of the dissertation's results for two-layer linear networks (Section 2.1)."""
 
 import numpy as np
 import pytest
@@ -31,7 +31,7 @@ def make_problem(seed=0, N=4, n=6, m=3, h=8):
 
 @pytest.fixture(scope="module")
 def random_flow():
-    """Random init, N=4, n=6, m=3, h=8, integrated with tight tolerances (spec section 8)."""
+    """Random init, N=4, n=6, m=3, h=8, integrated with tight tolerances."""
     model, params0 = make_problem()
     q0 = model.imbalance_quantities(params0)
 
@@ -58,7 +58,7 @@ def random_flow():
     return model, params0, q0, traj
 
 
-def test_gradients_match_finite_differences():  # C1
+def test_gradients_match_finite_differences():
     model, (U, V) = make_problem(seed=1)
     gU, gV = model.gradients((U, V))
     rng = np.random.default_rng(2)
@@ -70,7 +70,7 @@ def test_gradients_match_finite_differences():  # C1
         assert abs(fd - analytic) <= 1e-6 * max(1.0, abs(analytic))
 
 
-def test_reparametrization_and_min_norm_three_ways():  # C2
+def test_reparametrization_and_min_norm_three_ways():
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(4, 6)), rng.normal(size=(4, 3))
     model = TwoLayerLinearRegression(X, Y)
@@ -94,7 +94,7 @@ def test_rank_deficient_inputs_have_positive_residual():
     assert abs(model.loss((model.theta_hat, np.eye(2))) - model.loss_star) < 1e-10
 
 
-def test_imbalances_invariant_along_flow(random_flow):  # C3
+def test_imbalances_invariant_along_flow(random_flow):
     _, params0, _, traj = random_flow
     D0, F0 = traj["D"][0], traj["full_imbalance"][0]
     drift_D = np.max(np.linalg.norm(traj["D"] - D0, axis=(1, 2))) / max(1.0, np.linalg.norm(D0))
@@ -104,7 +104,7 @@ def test_imbalances_invariant_along_flow(random_flow):  # C3
     assert traj.excess_loss[-1] < 1e-12 * traj.excess_loss[0]  # the run did converge
 
 
-def test_prop21_rate_bound_pointwise(random_flow):  # C4
+def test_prop21_rate_bound_pointwise(random_flow):
     _, _, _, traj = random_flow
     active = traj.excess_loss > 1e-10 * traj.loss[0]
     assert active.sum() >= 200
@@ -128,7 +128,7 @@ def _random_factor_pairs(rng, count):
         yield rng.normal(size=(r, h)) * rng.uniform(0.1, 3.0), rng.normal(size=(h, m)) * rng.uniform(0.1, 3.0)
 
 
-def test_prop21_static_pairing_and_swapped_regression_guard():  # C4 static
+def test_prop21_static_pairing_and_swapped_regression_guard():
     rng = np.random.default_rng(6)
     violations = {"corrected": 0, "swapped": 0}
     n_unequal = 0
@@ -142,7 +142,7 @@ def test_prop21_static_pairing_and_swapped_regression_guard():  # C4 static
     assert violations["swapped"] > 100
 
 
-def test_thm21_envelope_and_monotone_constant(random_flow):  # C5
+def test_thm21_envelope_and_monotone_constant(random_flow):
     model, _, q0, traj = random_flow
     excess = traj.excess_loss
     active = excess > 1e-10 * excess[0]
@@ -159,7 +159,7 @@ def test_thm21_envelope_and_monotone_constant(random_flow):  # C5
         assert np.all(np.log(excess[later]) <= np.log(envelope) + 1e-8)
 
 
-def test_scalar_warm_up():  # C6
+def test_scalar_warm_up():
     model = TwoLayerLinearRegression([[1.3]], [[2.0]])
     u0, v0 = 1.5, -0.2
     traj = integrate_gradient_flow(
@@ -178,7 +178,7 @@ def test_scalar_warm_up():  # C6
 
 
 @pytest.mark.parametrize("init", ["zero_u2", "block"])
-def test_min_norm_convergence_from_orthogonal_init(init):  # C7
+def test_min_norm_convergence_from_orthogonal_init(init):
     model, _ = make_problem(seed=7, h=10)
     rng = np.random.default_rng(8)
     if init == "zero_u2":
@@ -200,12 +200,12 @@ def test_min_norm_convergence_from_orthogonal_init(init):  # C7
     assert traj["vu2"].max() < 1e-10 and traj["u1u2"].max() < 1e-10
 
 
-def test_random_init_does_not_reach_min_norm(random_flow):  # C7 negative control
+def test_random_init_does_not_reach_min_norm(random_flow):  # negative control
     model, _, _, traj = random_flow
     assert model.distance_to_min_norm(traj.final_params) > 0.5
 
 
-def test_min_norm_decomposition_gronwall_and_norm_bound(random_flow):  # C8
+def test_min_norm_decomposition_gronwall_and_norm_bound(random_flow):
     model, params0, _, traj = random_flow
     exact = traj["dist"] ** 2
     parts = np.sum(traj["decomp"] ** 2, axis=1)
@@ -215,7 +215,7 @@ def test_min_norm_decomposition_gronwall_and_norm_bound(random_flow):  # C8
     assert np.all(traj["Zp2"] <= model.weight_norm_bound(params0))
 
 
-def test_balanced_init():  # C9
+def test_balanced_init():
     model, _ = make_problem(seed=9, h=7)
     rng = np.random.default_rng(10)
     theta0 = rng.normal(size=(model.n, model.m))
@@ -233,7 +233,7 @@ def test_balanced_init_rejects_rank_deficient_target():
 
 
 @pytest.mark.parametrize("alpha_init", [0.3, 0.5])
-def test_lemma21_monte_carlo(alpha_init):  # C10
+def test_lemma21_monte_carlo(alpha_init):
     rng = np.random.default_rng(12)
     m, n, N, delta = 1, 2, 2, 0.1
     model = TwoLayerLinearRegression(rng.normal(size=(N, n)), rng.normal(size=(N, m)))
@@ -259,7 +259,7 @@ def test_thm22_helpers_are_consistent():
     assert np.isfinite(far) and farther < far
 
 
-def test_wide_random_init_distance_decays_like_inverse_sqrt_width():  # C10 / E3 regression
+def test_wide_random_init_distance_decays_like_inverse_sqrt_width():  # Fig. 2-5 regression
     rng = np.random.default_rng(14)
     N, n, m = 10, 40, 3
     model = TwoLayerLinearRegression(rng.normal(size=(N, n)) / np.sqrt(n), rng.normal(size=(N, m)))
@@ -283,7 +283,7 @@ def test_wide_random_init_distance_decays_like_inverse_sqrt_width():  # C10 / E3
     assert -0.7 <= slope <= -0.35
 
 
-# Spec section 8: scaled imbalance quantities of E1 (n=20, m=5, N(0,1)), mean and sd over seeds.
+# Reference values: scaled imbalance quantities of E1 (n=20, m=5, N(0,1)), mean and sd over seeds.
 E1_REFERENCE = {
     30: ((0.569, 0.050), (0.220, 0.053), (0.051, 0.015)),
     1000: ((0.103, 0.006), (0.040, 0.009), (0.330, 0.008)),
@@ -291,7 +291,7 @@ E1_REFERENCE = {
 
 
 @pytest.mark.parametrize("h", [30, 1000])
-def test_e1_scaled_imbalance_quantities(h):  # C11
+def test_e1_scaled_imbalance_quantities(h):
     n, m = 20, 5
     model = TwoLayerLinearRegression(np.eye(n) / np.sqrt(m * h), np.zeros((n, m)))
     seeds = range(8) if h == 1000 else range(40)

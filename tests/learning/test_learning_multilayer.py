@@ -1,4 +1,4 @@
-"""Checks C12-C18 of the learning-dynamics spec for multi-layer linear networks (Section 2.2)."""
+"""Checks of the dissertation's results for multi-layer linear networks (Section 2.2)."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def random_weights(rng, dims, scale=1.0):
     return [scale * rng.normal(size=(a, b)) for a, b in zip(dims[:-1], dims[1:])]
 
 
-def test_operator_symmetric_psd_and_loss_derivative():  # C12
+def test_operator_symmetric_psd_and_loss_derivative():
     rng = np.random.default_rng(0)
     for dims in ([3, 4, 2], [2, 5, 3, 4], [4, 3, 3, 2, 1]):
         weights = random_weights(rng, dims)
@@ -53,7 +53,7 @@ def test_operator_symmetric_psd_and_loss_derivative():  # C12
         assert abs(vec @ T @ vec - quadratic) <= 1e-10 * abs(quadratic)
 
 
-def test_gradients_match_finite_differences():  # C1 for (2.100)
+def test_gradients_match_finite_differences():  # (2.100)
     rng = np.random.default_rng(1)
     net = DeepLinearNetwork(SquaredLoss(rng.normal(size=(3, 2))))
     weights = tuple(random_weights(rng, [3, 4, 5, 2]))
@@ -77,7 +77,7 @@ def _max_relative_drift(states):
 
 
 @pytest.mark.parametrize("loss_kind", ["squared", "exponential"])
-def test_layer_imbalances_invariant_along_flow(loss_kind):  # C13
+def test_layer_imbalances_invariant_along_flow(loss_kind):
     rng = np.random.default_rng(2)
     if loss_kind == "squared":
         net = DeepLinearNetwork(SquaredLoss(rng.normal(size=(3, 2))))
@@ -92,7 +92,7 @@ def test_layer_imbalances_invariant_along_flow(loss_kind):  # C13
     assert _max_relative_drift(traj.states) < 1e-8
 
 
-def test_two_layer_exact_operator_and_corrected_lemma27():  # C12 (L = 2), C14
+def test_two_layer_exact_operator_and_corrected_lemma27():  # L = 2
     rng = np.random.default_rng(3)
     violations = {"corrected": 0, "swapped": 0}
     for _ in range(10_000):
@@ -110,7 +110,7 @@ def test_two_layer_exact_operator_and_corrected_lemma27():  # C12 (L = 2), C14
 
 
 @pytest.mark.parametrize("case", ["A1 only", "A1+A2"])
-def test_thm23_envelope_along_flow(case):  # C14
+def test_thm23_envelope_along_flow(case):
     rng = np.random.default_rng(4)
     loss = SquaredLoss(rng.normal(size=(3, 2)))
     net = DeepLinearNetwork(loss)
@@ -123,7 +123,7 @@ def test_thm23_envelope_along_flow(case):  # C14
     assert np.all(np.log(traj.excess_loss[active]) <= np.log(envelope[active]) + 1e-8)
 
 
-def test_three_layer_bounds_on_random_instances():  # C15
+def test_three_layer_bounds_on_random_instances():
     rng = np.random.default_rng(5)
     violations = 0
     for _ in range(3000):
@@ -137,7 +137,7 @@ def test_three_layer_bounds_on_random_instances():  # C15
     assert violations == 0
 
 
-def test_three_layer_scalar_closed_form():  # C15
+def test_three_layer_scalar_closed_form():
     rng = np.random.default_rng(6)
     for a, b, c in rng.normal(size=(200, 3)):
         d21, d23 = b * b - a * a, b * b - c * c
@@ -149,7 +149,7 @@ def test_three_layer_scalar_closed_form():  # C15
 
 
 @pytest.mark.parametrize("l_star", [1, 2, 3])
-def test_claim1_unimodal_three_layer_identities(l_star):  # C15 Claim 1
+def test_claim1_unimodal_three_layer_identities(l_star):
     rng = np.random.default_rng(7)
     for _ in range(30):
         weights = unimodal_weights(3, 3, l_star, random_state=rng)
@@ -163,7 +163,7 @@ def test_claim1_unimodal_three_layer_identities(l_star):  # C15 Claim 1
             assert abs(got - want) <= 1e-7 * max(1.0, dtil)
 
 
-def test_cor24_along_flow():  # C15
+def test_cor24_along_flow():
     rng = np.random.default_rng(8)
     loss = SquaredLoss(rng.normal(size=(1, 1)))
     weights = tuple(random_weights(rng, [1, 6, 6, 1], scale=1 / np.sqrt(6)))
@@ -176,13 +176,13 @@ def test_cor24_along_flow():  # C15
 
 
 @pytest.mark.parametrize("scheme", ["ntk", "xavier", "fan_out"])
-def test_e4_delta_star_positive_at_random_init(scheme):  # C15 (E4-left)
+def test_e4_delta_star_positive_at_random_init(scheme):  # Fig. 2-6 left
     rng = np.random.default_rng(9)
     values = [three_layer_delta_star(random_layer_init(scheme, [5, 200, 200, 1], rng))["delta_star"] for _ in range(100)]
     assert min(values) > 0
 
 
-def test_deep_unimodal_bound_zero_violations():  # C16
+def test_deep_unimodal_bound_zero_violations():
     rng = np.random.default_rng(10)
     violations = 0
     for _ in range(1500):
@@ -203,7 +203,7 @@ def test_unimodal_bound_rejects_non_unimodal_weights():
         unimodal_bound(weights + [np.eye(2) * 100.0])
 
 
-def test_cor25_along_flow():  # C16
+def test_cor25_along_flow():
     rng = np.random.default_rng(12)
     weights = tuple(unimodal_weights(4, 2, 2, random_state=rng, scale=0.7))
     loss = SquaredLoss(rng.normal(size=(2, 2)))
@@ -215,7 +215,7 @@ def test_cor25_along_flow():  # C16
     assert np.all(np.log(traj.excess_loss[active]) <= np.log(envelope[active]) + 1e-8)
 
 
-def test_homogeneous_and_balanced_operator_identities():  # C16
+def test_homogeneous_and_balanced_operator_identities():
     rng = np.random.default_rng(13)
     for depth in (2, 3, 4, 5):
         square = balanced_weights(rng.normal(size=(3, 3)), [4] * (depth - 1), random_state=rng)
@@ -236,7 +236,7 @@ def test_homogeneous_and_balanced_operator_identities():  # C16
         assert homogeneous_bound(weights) <= lambda_min_operator(weights) * (1 + 1e-8)
 
 
-def test_scalar_deep_lemma218():  # C17
+def test_scalar_deep_lemma218():
     rng = np.random.default_rng(14)
     for _ in range(2000):
         w = rng.normal(size=int(rng.integers(2, 7)))
@@ -247,7 +247,7 @@ def test_scalar_deep_lemma218():  # C17
     assert abs(scalar_tau_bound(w) - scalar_tau(w)) <= 1e-12 * max(1.0, scalar_tau(w))
 
 
-def test_diagonal_network_rate_bound_along_flow():  # C17
+def test_diagonal_network_rate_bound_along_flow():
     rng = np.random.default_rng(15)
     net = DiagonalLinearNetwork(SquaredLoss(rng.normal(size=4)))
     params = tuple(rng.normal(size=(3, 4)))
@@ -261,7 +261,7 @@ def test_diagonal_network_rate_bound_along_flow():  # C17
     assert max(np.abs(v - invariants[0]).max() for v in invariants) < 1e-8 * max(1.0, np.abs(invariants[0]).max())
 
 
-def test_thm26_classification_envelope():  # C18
+def test_thm26_classification_envelope():
     rng = np.random.default_rng(16)
     separator = np.array([1.0, 2.0])
     X = rng.normal(size=(20, 2))

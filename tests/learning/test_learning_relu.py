@@ -1,4 +1,4 @@
-"""Checks C19-C22 of the learning-dynamics spec for two-layer ReLU networks (Section 2.3)."""
+"""Checks of the dissertation's results for two-layer ReLU networks (Section 2.3)."""
 
 import numpy as np
 import pytest
@@ -26,7 +26,7 @@ def toy():
     return X, y, data_geometry(X, y)
 
 
-def test_gradients_match_finite_differences(toy):  # C1 (ReLU RHS)
+def test_gradients_match_finite_differences(toy):  # ReLU right-hand side
     X, y, _ = toy
     net = ReluNetwork(X, y)
     rng = np.random.default_rng(1)
@@ -46,7 +46,7 @@ def test_data_geometry_of_toy_set(toy):
     assert np.allclose(geometry.x_plus, X[y > 0].sum(axis=0))
 
 
-def test_per_neuron_invariant_along_gradient_flow(toy):  # C19 (any init)
+def test_per_neuron_invariant_along_gradient_flow(toy):  # any init
     X, y, _ = toy
     net = ReluNetwork(X, y)
     params = gaussian_init(2, 12, 0.3, random_state=2)
@@ -56,7 +56,7 @@ def test_per_neuron_invariant_along_gradient_flow(toy):  # C19 (any init)
     assert np.max(np.abs(inv - inv[0])) / max(1.0, np.abs(inv[0]).max()) < 1e-8
 
 
-def test_balanced_init_keeps_signs_and_balance(toy):  # C19 (balanced)
+def test_balanced_init_keeps_signs_and_balance(toy):
     X, y, _ = toy
     net = ReluNetwork(X, y)
     signs = np.where(np.arange(10) % 2 == 0, 1.0, -1.0)
@@ -67,7 +67,7 @@ def test_balanced_init_keeps_signs_and_balance(toy):  # C19 (balanced)
         assert np.allclose(np.abs(v), np.linalg.norm(W, axis=0), rtol=1e-8, atol=1e-12)
 
 
-def test_early_phase_bounds_and_directional_error(toy):  # C20
+def test_early_phase_bounds_and_directional_error(toy):
     X, y, geometry = toy
     net = ReluNetwork(X, y)
     h = 20
@@ -107,7 +107,7 @@ def aligned_run(toy):
     return net, params, W0, signs, eps, traj
 
 
-def test_alignment_and_trapping(toy, aligned_run):  # C21
+def test_alignment_and_trapping(toy, aligned_run):
     X, y, _ = toy
     _, params0, _, signs, _, traj = aligned_run
     regions, active = traj["regions"], traj["active"]
@@ -137,7 +137,7 @@ def test_alignment_and_trapping(toy, aligned_run):  # C21
     assert np.all(steps[:, neg_rows][:, :, minus] >= 0) and np.all(steps[:, pos_rows][:, :, minus] <= 0)
 
 
-def test_late_phase_rate_and_low_rank(toy, aligned_run):  # C22
+def test_late_phase_rate_and_low_rank(toy, aligned_run):
     X, y, _ = toy
     _, _, W0, signs, eps, traj = aligned_run
     constants = thm210_constants(X, y, W0, signs, eps)
