@@ -413,7 +413,7 @@ def cumulative_imbalances(imbalances, l_star, n, m):
 def unimodal_bound(weights, tol=1e-10):
     """Thm. 2.5 (2.113): ``lambda_min(T) >= prod_{i=1}^{L-1} dtil_(i)``.
 
-    Correction: the product is over ``i``; the dissertation's printed formula indexes it wrongly.
+    Correction: the dissertation prints the product index as ``l``; it runs over ``i``.
 
     Takes the largest bound over all valid unimodal indices (our choice when several apply).
 
