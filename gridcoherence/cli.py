@@ -43,7 +43,7 @@ class UsageError(Exception):
 
 # ---------------------------------------------------------------------------- helpers
 def _load(case):
-    from .cases import CaseError, load_case
+    from .cases.loader import CaseError, load_case
 
     try:
         return load_case(case)
@@ -68,7 +68,7 @@ def _check_clusters(k, model):
 
 
 def _print_table(frame, stream=None):
-    from .compare import table_to_markdown
+    from .report.compare import table_to_markdown
 
     print(table_to_markdown(frame), file=stream or sys.stdout)
 
@@ -84,7 +84,7 @@ def _disturbance(model, node, amplitude):
 def cmd_cases(args):
     import pandas as pd
 
-    from .cases import bundled_case_index, case_summary, list_cases
+    from .cases.loader import bundled_case_index, case_summary, list_cases
 
     index = bundled_case_index()
     rows = []
@@ -98,7 +98,7 @@ def cmd_cases(args):
 
 
 def cmd_info(args):
-    from .clustering import suggest_k
+    from .reduction.clustering import suggest_k
 
     case = _load(args.case)
     model = case.model
@@ -128,9 +128,9 @@ def _reduction_label(k, order, method):
 
 def cmd_reduce(args):
     from ._io import write_json
-    from .compare import compare_step_responses, export_table
-    from .pipeline import reduce_network
-    from .serialization import save_reduced
+    from .report.compare import compare_step_responses, export_table
+    from .reduction.pipeline import reduce_network
+    from .report.serialization import save_reduced
 
     case = _load(args.case)
     model = case.model
@@ -167,8 +167,8 @@ def cmd_reduce(args):
 
 
 def _write_plots(out, case, result, u0, t):
-    from . import plots
-    from .coherence import aggregate_response
+    from .report import plots
+    from .coherence.measures import aggregate_response
 
     model = case.model
     reference = model.response(u0, "step", t)
@@ -212,8 +212,8 @@ def _parse_model_spec(text):
 
 
 def cmd_compare(args):
-    from .compare import compare_step_responses, export_table
-    from .pipeline import reduce_network
+    from .report.compare import compare_step_responses, export_table
+    from .reduction.pipeline import reduce_network
 
     case = _load(args.case)
     model = case.model
@@ -240,7 +240,7 @@ def cmd_compare(args):
 
 def cmd_reproduce(args):
     from ._io import write_json
-    from .reproduce import experiments, reproduce
+    from .studies.reproduce import experiments, reproduce
 
     available = experiments()
     if args.only:
@@ -263,7 +263,7 @@ def _parse_seeds(text):
 
 
 def _parse_param(text):
-    from .sweeps import parse_value
+    from .studies.sweeps import parse_value
 
     key, _, values = text.partition("=")
     if not key or not values:
@@ -272,7 +272,7 @@ def _parse_param(text):
 
 
 def cmd_sweep(args):
-    from .sweeps import sweep
+    from .studies.sweeps import sweep
 
     try:
         seeds = _parse_seeds(args.seeds)

@@ -4,7 +4,7 @@ Usage::
 
     python scripts/bench.py [--quick] [--only NAME ...] [--timeout SECONDS] > bench.json
 
-Each case runs in its own process (:func:`gridcoherence.benchmarking.measure`: fresh
+Each case runs in its own process (:func:`gridcoherence.studies.benchmarking.measure`: fresh
 interpreter, one BLAS thread, peak RSS of that process) and is killed after ``--timeout``
 seconds (default 600), which is then recorded as ``{"timeout": true}``; a method whose run
 timed out is not tried at larger sizes (``{"skipped": ...}``). Anything the children
@@ -15,16 +15,16 @@ Cases (names for ``--only``)
 ``pipeline``, ``balred``, ``pymor`` -- side by side on the same SBM networks of 100, 200,
     500, 1,000 and 2,000 machines (``--quick``: 40 and 80):
 
-    * network: the (3.41) block model (:data:`gridcoherence.experiments.sbm_reduction.SBM_341`:
+    * network: the (3.41) block model (:data:`gridcoherence.studies.experiments.sbm_reduction.SBM_341`:
       block sizes 1:2:1, edge probabilities Q, weights W) scaled to n nodes with Q
       multiplied by min(1, 80 / n), so the expected degrees stay those of the n = 80
       original (about 15-25: connected, sparse) instead of growing like n; seed 0;
-      random family nodes (:func:`gridcoherence.sbm.random_family_nodes`, one turbine
+      random family nodes (:func:`gridcoherence.cases.sbm.random_family_nodes`, one turbine
       each: angle, frequency and turbine power, 3 states per machine); f = 1/s.
     * input and outputs: one input, a step disturbance at node 2 (the Fig. 3-5 choice),
       and all n node frequencies as outputs.
     * ``pipeline``: our reduction with k = 3 clusters and every aggregate reduced to order
-      r = 3 ("cl"): :func:`gridcoherence.pipeline.reduce_network` (recorded as
+      r = 3 ("cl"): :func:`gridcoherence.reduction.pipeline.reduce_network` (recorded as
       ``pipeline_implementation``). Its reduced network has k r node states
       + k angles, of which one (the mean angle) is the zero mode, invisible from the
       frequency outputs: its order is ``k (r + 1) - 1`` = 11.
@@ -53,7 +53,7 @@ Cases (names for ``--only``)
     band error: not affordable on these graphs (``band_error_note`` says why). Target:
     10^6 nodes reduced in under 120 s within 24 GiB.
 ``end_to_end`` -- ``pandapower:case9241pegase`` from file to reduced model (k = 10,
-    r = 3) and comparison table (:func:`gridcoherence.compare.compare_step_responses`,
+    r = 3) and comparison table (:func:`gridcoherence.report.compare.compare_step_responses`,
     step at the machine of largest inertia) (``--quick``: ``nets_nyps68``, k = 5).
     Target: under 30 s.
 ``suite_core``, ``suite_cases``, ``suite_reduction``, ``suite_aggregate_reduction``,
@@ -78,7 +78,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gridcoherence.benchmarking import environment, measure
+from gridcoherence.studies.benchmarking import environment, measure
 
 SCRIPTS = Path(__file__).resolve().parent
 
@@ -115,8 +115,8 @@ CASES = SIDE_BY_SIDE + ("large", "end_to_end") + tuple(f"suite_{name}" for name 
 def side_by_side_model(n, seed=0):
     """The (3.41) SBM scaled to n machines (Q * min(1, 80/n)), family nodes, f = 1/s."""
     from gridcoherence import NetworkModel
-    from gridcoherence.experiments.sbm_reduction import SBM_341
-    from gridcoherence.sbm import random_family_nodes, sample_sbm
+    from gridcoherence.studies.experiments.sbm_reduction import SBM_341
+    from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
 
     proportions = np.array(SBM_341["sizes"])
     sizes = proportions * n // proportions.sum()
@@ -129,7 +129,7 @@ def side_by_side_model(n, seed=0):
 def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
     """k equal blocks, expected degree 27 inside + 3 across, unit weights, family nodes."""
     from gridcoherence import NetworkModel
-    from gridcoherence.sbm import random_family_nodes, sample_sbm
+    from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
 
     block = n // k
     Q = np.full((k, k), LARGE_DEGREE_ACROSS / (n - block))
@@ -141,10 +141,10 @@ def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
 # ---------------------------------------------------------------------- reductions
 def run_pipeline(model, k, order):
     """(final k-node model, structure, implementation) by the package pipeline."""
-    from gridcoherence.pipeline import reduce_network
+    from gridcoherence.reduction.pipeline import reduce_network
 
     result = reduce_network(model, k, order=order)
-    return result.model, result.structure, "gridcoherence.pipeline.reduce_network"
+    return result.model, result.structure, "gridcoherence.reduction.pipeline.reduce_network"
 
 
 def angle_difference_system(model, input_node=INPUT_NODE):
@@ -183,7 +183,7 @@ def reference_responses(model):
 
 def state_space_responses(A, B, C, D):
     """A small dense reduced model's column (nw, n) and step response (nt, n)."""
-    from gridcoherence.simulate import simulate_lti
+    from gridcoherence.models.simulate import simulate_lti
 
     A, B, C, D = (np.asarray(x, dtype=float) for x in (A, B, C, D))
     identity = np.eye(A.shape[0])
@@ -268,9 +268,9 @@ def case_large(n):
 
 
 def case_end_to_end(name, k):
-    from gridcoherence.cases import load_case
-    from gridcoherence.compare import compare_step_responses
-    from gridcoherence.reduction import ReducedNetwork
+    from gridcoherence.cases.loader import load_case
+    from gridcoherence.report.compare import compare_step_responses
+    from gridcoherence.reduction.structure import ReducedNetwork
 
     start = time.perf_counter()
     case = load_case(name)

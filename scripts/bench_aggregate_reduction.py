@@ -17,8 +17,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from gridcoherence._io import to_jsonable, write_json
-from gridcoherence.aggregate_reduction import closed_loop_system, reduce_aggregate
-from gridcoherence.nodes import SwingTurbineNodes
+from gridcoherence.reduction.machines import closed_loop_system, reduce_aggregate
+from gridcoherence.models.nodes import SwingTurbineNodes
 
 
 def random_aggregate(p, seed=0):

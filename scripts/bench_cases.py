@@ -26,7 +26,7 @@ from gridcoherence._io import write_json
 _CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-import gridcoherence.cases as cases
+import gridcoherence.cases.loader as cases
 import pandapower
 t1 = time.perf_counter()
 name, options = sys.argv[1], json.loads(sys.argv[2])

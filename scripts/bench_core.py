@@ -19,12 +19,12 @@ import sys
 
 import numpy as np
 
-from gridcoherence.benchmarking import environment, measure
+from gridcoherence.studies.benchmarking import environment, measure
 
 
 def network(n, turbines_per_node, seed=0):
     import gridcoherence as gc
-    from gridcoherence.synthetic import synthetic_grid
+    from gridcoherence.cases.synthetic import synthetic_grid
 
     rng = np.random.default_rng(seed)
     shape = (n, turbines_per_node)

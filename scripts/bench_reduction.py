@@ -27,9 +27,9 @@ from threadpoolctl import threadpool_limits
 
 from gridcoherence import NetworkModel
 from gridcoherence._io import to_jsonable, write_json
-from gridcoherence.clustering import misclassification_rate, spectral_clustering
-from gridcoherence.reduction import ReducedNetwork, structure_preserving_reduction
-from gridcoherence.sbm import random_family_nodes, sample_sbm
+from gridcoherence.reduction.clustering import misclassification_rate, spectral_clustering
+from gridcoherence.reduction.structure import ReducedNetwork, structure_preserving_reduction
+from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
 
 MEAN_DEGREE_INSIDE, MEAN_DEGREE_ACROSS = 45.0, 5.0
 

@@ -5,7 +5,7 @@ Usage::
     python scripts/convert_pst.py [PST_FOLDER] [--out cases]
 
 PST_FOLDER defaults to the repository's copy, tests/data/pst. The conversion is
-:func:`gridcoherence.pst.pst_case_document`; the MIT licence of the PST archive is copied
+:func:`gridcoherence.cases.pst.pst_case_document`; the MIT licence of the PST archive is copied
 to cases/LICENSE-PST with an attribution header, and every converted file names it.
 """
 
@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from gridcoherence._io import atomic_write
-from gridcoherence.pst import PST_CASES, pst_case_document
+from gridcoherence.cases.pst import PST_CASES, pst_case_document
 
 ATTRIBUTION = """The files {files} in this folder are derived from the Power System Toolbox (PST)
 data archive as distributed in Sandia's PSTess (https://github.com/sandialabs/snl-pst;

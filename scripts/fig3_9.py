@@ -3,7 +3,7 @@
 Usage: python scripts/fig3_9.py [--out DIR] [--quick]
 """
 
-from gridcoherence.reproduce import script_main
+from gridcoherence.studies.reproduce import script_main
 
 if __name__ == "__main__":
     script_main("fig3_9")

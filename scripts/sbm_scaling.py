@@ -3,7 +3,7 @@
 Usage: python scripts/sbm_scaling.py [--out DIR] [--quick]
 """
 
-from gridcoherence.reproduce import script_main
+from gridcoherence.studies.reproduce import script_main
 
 if __name__ == "__main__":
     script_main("sbm_scaling")

@@ -1,8 +1,8 @@
-"""Write table3_2.json and table3_2.png (Sec. 3.3.3); see gridcoherence.experiments.aggregate_order.table3_2."""
+"""Write table3_2.json and table3_2.png (Sec. 3.3.3); see gridcoherence.studies.experiments.aggregate_order.table3_2."""
 
 import argparse
 
-from gridcoherence.experiments.aggregate_order import table3_2
+from gridcoherence.studies.experiments.aggregate_order import table3_2
 
 
 def main():

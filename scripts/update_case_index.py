@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from gridcoherence._io import atomic_write
-from gridcoherence.cases import CASE_INDEX, case_summary, list_cases, load_case
+from gridcoherence.cases.loader import CASE_INDEX, case_summary, list_cases, load_case
 
 
 def main():

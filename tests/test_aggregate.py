@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.aggregate import merge_equal_time_constants
+from gridcoherence.coherence.aggregate import merge_equal_time_constants
 from conftest import random_family, random_lti_nodes, random_weighted_graph
 
 

@@ -1,19 +1,19 @@
-"""Tests of gridcoherence.aggregate_reduction: Table 3-II (Sec. 3.3.3), interpretation,
+"""Tests of gridcoherence.reduction.machines: Table 3-II (Sec. 3.3.3), interpretation,
 baselines, structured large-aggregate path, bad input."""
 
 import control
 import numpy as np
 import pytest
 
-from gridcoherence.aggregate import coherent_aggregate
-from gridcoherence.aggregate_reduction import (
+from gridcoherence.coherence.aggregate import coherent_aggregate
+from gridcoherence.reduction.machines import (
     closed_loop_system,
     germond_podmore_aggregate,
     interpret_machine,
     reduce_aggregate,
 )
-from gridcoherence.metrics import step_error_metrics
-from gridcoherence.nodes import SwingTurbineNodes
+from gridcoherence.report.metrics import step_error_metrics
+from gridcoherence.models.nodes import SwingTurbineNodes
 
 # Table 3-I: five generators; mhat, dhat of the group.
 GAINS = np.array([0.0218, 0.0256, 0.0236, 0.0255, 0.0192])
@@ -149,7 +149,7 @@ def test_bad_input(table_aggregate):
 
 
 def test_table3_2_driver_writes_json_and_png(tmp_path):
-    from gridcoherence.experiments.aggregate_order import table3_2
+    from gridcoherence.studies.experiments.aggregate_order import table3_2
 
     result = table3_2(tmp_path, quick=True)
     assert (tmp_path / "table3_2.json").stat().st_size > 0 and (tmp_path / "table3_2.png").stat().st_size > 0

@@ -1,4 +1,4 @@
-"""Tests of gridcoherence.balanced: SLICOT AB09ID golden example, agreement with
+"""Tests of gridcoherence.reduction.balanced: SLICOT AB09ID golden example, agreement with
 python-control/slycot, stable/unstable split, order selection, DC matching, bad input."""
 
 from pathlib import Path
@@ -7,7 +7,7 @@ import control
 import numpy as np
 import pytest
 
-from gridcoherence.balanced import balanced_truncation, dc_gain, stable_unstable_split
+from gridcoherence.reduction.balanced import balanced_truncation, dc_gain, stable_unstable_split
 
 # SLICOT's example input travels with the tests (BSD-3 notice in tests/data/slicot/README.md).
 SLICOT_DATA = Path(__file__).resolve().parent / "data" / "slicot" / "AB09ID.dat"

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from gridcoherence import validate_laplacian
-from gridcoherence.cases import CaseError, bundled_case_index, case_summary, list_cases, load_case
+from gridcoherence.cases.loader import CaseError, bundled_case_index, case_summary, list_cases, load_case
 
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 EXPECTED = {"coherent5", "sbm3", "iceland", "iceland_strong", "nets_nyps68", "new_england39",
@@ -44,7 +44,7 @@ def test_unknown_name_lists_the_available_cases():
 
 def test_bundled_cases_load_from_an_installed_package_outside_the_checkout(tmp_path):
     script = (
-        "import gridcoherence.cases as c\n"
+        "import gridcoherence.cases.loader as c\n"
         "for name in c.list_cases():\n"
         "    case = c.load_case(name)\n"
         "    assert case.model.n > 1, name\n"

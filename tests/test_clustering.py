@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from gridcoherence.clustering import (
+from gridcoherence.reduction.clustering import (
     SpectralClustering,
     as_labels,
     canonical_labels,
@@ -16,8 +16,8 @@ from gridcoherence.clustering import (
     spectral_clustering,
     suggest_k,
 )
-from gridcoherence.experiments.sbm_reduction import sbm341_sample as sbm341
-from gridcoherence.laplacian import DisconnectedNetworkError, build_laplacian
+from gridcoherence.studies.experiments.sbm_reduction import sbm341_sample as sbm341
+from gridcoherence.models.laplacian import DisconnectedNetworkError, build_laplacian
 
 
 @pytest.mark.parametrize("embedding", ["laplacian", "normalized", "inertia"])

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.balanced import stable_unstable_split
-from gridcoherence.cases import load_case
-from gridcoherence.compare import COLUMNS, compare_step_responses, export_table
-from gridcoherence.metrics import step_error_metrics
-from gridcoherence.reduction import structure_preserving_reduction
+from gridcoherence.reduction.balanced import stable_unstable_split
+from gridcoherence.cases.loader import load_case
+from gridcoherence.report.compare import COLUMNS, compare_step_responses, export_table
+from gridcoherence.report.metrics import step_error_metrics
+from gridcoherence.reduction.structure import structure_preserving_reduction
 
 STEP = -0.1
 
@@ -287,7 +287,7 @@ def test_ramp_sign_follows_the_disturbance():
 def test_dissipative_coupling_gives_a_finite_hinf_error():
     """Lossless machines on lines f = (0.3 s + 1)/s: damped modes, but the COI still ramps."""
     nodes = gc.SwingTurbineNodes(UNDAMPED_INERTIA, [0.0] * 6)
-    model = gc.NetworkModel(nodes, UNDAMPED_EDGES, gc.coupling.Coupling([0.3, 1.0], [1.0, 0.0]))
+    model = gc.NetworkModel(nodes, UNDAMPED_EDGES, gc.Coupling([0.3, 1.0], [1.0, 0.0]))
     reduced = structure_preserving_reduction(model, 2)
     table = diverging_table(model, reduced, np.linspace(0.0, 30.0, 1501))
     assert (table["steady_state"] == -np.inf).all()
@@ -309,9 +309,9 @@ def test_dissipative_coupling_gives_a_finite_hinf_error():
 def test_modal_frequency_response_matches_lu_path(monkeypatch):
     """Nodes equal per unit inertia (g_i^{-1} = m_i phi): the eigendecomposition path of the
     sampled H-infinity sweep agrees with the per-frequency LU path on 300 machines."""
-    import gridcoherence.compare as compare
-    from gridcoherence.sbm import random_family_nodes
-    from gridcoherence.synthetic import synthetic_grid
+    import gridcoherence.report.compare as compare
+    from gridcoherence.cases.sbm import random_family_nodes
+    from gridcoherence.cases.synthetic import synthetic_grid
 
     m = random_family_nodes(300, 0).m
     nodes = gc.SwingTurbineNodes(m, 0.8 * m, turbine_gain=2.0 * m, turbine_tau=np.full(300, 3.0))

@@ -6,8 +6,8 @@ import pytest
 import scipy.linalg as sla
 
 import gridcoherence as gc
-from gridcoherence.sbm import sample_sbm
-from gridcoherence.synthetic import synthetic_grid
+from gridcoherence.cases.sbm import sample_sbm
+from gridcoherence.cases.synthetic import synthetic_grid
 
 
 @pytest.mark.parametrize("method, laplacian", [

@@ -1,11 +1,11 @@
-"""Tests of gridcoherence.metrics against closed forms and brute-force simulation."""
+"""Tests of gridcoherence.report.metrics against closed forms and brute-force simulation."""
 
 import control
 import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from gridcoherence.metrics import step_error_metrics, step_error_response
+from gridcoherence.report.metrics import step_error_metrics, step_error_response
 
 
 def test_first_order_pair_closed_form():

@@ -78,7 +78,7 @@ def exact_response(model, u0, signal, t):
 @pytest.mark.parametrize("signal", [gc.Step(), gc.ExponentialApproach(0.7), gc.Sinusoid(2.5, phase=0.3)],
                          ids=["step", "exp-approach", "sinusoid"])
 def test_time_response_exact_signals(family_model, signal, dense_limit, monkeypatch):
-    import gridcoherence.simulate as simulate
+    import gridcoherence.models.simulate as simulate
 
     monkeypatch.setattr(simulate, "DENSE_PROPAGATOR_LIMIT", dense_limit)
     t = np.linspace(0.0, 20.0, 41)
@@ -122,7 +122,7 @@ def test_general_node_network_statespace_interop():
 
 def test_chunked_time_grid_equals_single_pass(family_model, monkeypatch):
     """Long horizons are simulated in restarted chunks; the result must not change."""
-    import gridcoherence.simulate as simulate
+    import gridcoherence.models.simulate as simulate
 
     monkeypatch.setattr(simulate, "DENSE_PROPAGATOR_LIMIT", 0)
     t = np.linspace(0.0, 15.0, 301)

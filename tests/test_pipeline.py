@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.serialization import ReducedModelFileError
+from gridcoherence.report.serialization import ReducedModelFileError
 
 
 @pytest.fixture(scope="module")

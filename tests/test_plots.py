@@ -8,12 +8,12 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from gridcoherence import plots
-from gridcoherence.aggregate import coherent_aggregate
-from gridcoherence.aggregate_reduction import reduce_aggregate
-from gridcoherence.cases import load_case
-from gridcoherence.coherence import aggregate_response
-from gridcoherence.reduction import structure_preserving_reduction
+from gridcoherence.report import plots
+from gridcoherence.coherence.aggregate import coherent_aggregate
+from gridcoherence.reduction.machines import reduce_aggregate
+from gridcoherence.cases.loader import load_case
+from gridcoherence.coherence.measures import aggregate_response
+from gridcoherence.reduction.structure import structure_preserving_reduction
 
 DPI = 50
 
@@ -112,7 +112,7 @@ def test_plots_need_no_display(tmp_path):
     """A fresh interpreter without DISPLAY and without MPLBACKEND writes a figure."""
     script = (
         "import numpy as np\n"
-        "from gridcoherence import plots\n"
+        "from gridcoherence.report import plots\n"
         f"plots.plot_hankel_singular_values({{'a': [1.0, 0.1, 0.01]}}, path=r'{tmp_path / 'h.png'}')\n"
         "import matplotlib\n"
         "print(matplotlib.get_backend())\n"

@@ -1,4 +1,4 @@
-"""Power flow -> linearized Laplacian -> Kron reduction (gridcoherence.powerflow)."""
+"""Power flow -> linearized Laplacian -> Kron reduction (gridcoherence.cases.powerflow)."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ pp = pytest.importorskip("pandapower")
 pn = pytest.importorskip("pandapower.networks")
 
 from gridcoherence import NetworkModel, SwingTurbineNodes, validate_laplacian
-from gridcoherence.powerflow import (
+from gridcoherence.cases.powerflow import (
     IslandError,
     Machine,
     PowerFlowError,

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gridcoherence.cases import load_case
-from gridcoherence.pst import PST_CASES, PSTParseError, governor_time_constant, pst_case_document, read_pst_file
+from gridcoherence.cases.loader import load_case
+from gridcoherence.cases.pst import PST_CASES, PSTParseError, governor_time_constant, pst_case_document, read_pst_file
 
 # The PST data files travel with the tests (MIT licence in tests/data/pst/LICENSE).
 PST_FOLDER = Path(__file__).resolve().parent / "data" / "pst"
@@ -84,8 +84,8 @@ def test_power_flow_of_converted_network_solves_the_pi_model_equations(name):
     pytest.importorskip("pandapower")
     from pandapower.pypower.makeYbus import makeYbus
 
-    from gridcoherence.cases import _inline_net, _Reader
-    from gridcoherence.powerflow import solve_power_flow
+    from gridcoherence.cases.loader import _inline_net, _Reader
+    from gridcoherence.cases.powerflow import solve_power_flow
 
     document = tomllib.loads((CASES_FOLDER / f"{name}.toml").read_text())
     tables = document["network"]

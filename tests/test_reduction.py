@@ -6,11 +6,11 @@ import pytest
 import scipy.optimize as sopt
 
 from gridcoherence import ExponentialApproach, NetworkModel, coherent_aggregate, harmonic_mean
-from gridcoherence.clustering import partition_matrix
-from gridcoherence.laplacian import DisconnectedNetworkError, build_laplacian, smallest_eigenpairs
-from gridcoherence.nodes import LTINodes
-from gridcoherence.experiments.sbm_reduction import SBM_341, sbm341_sample
-from gridcoherence.reduction import (
+from gridcoherence.reduction.clustering import partition_matrix
+from gridcoherence.models.laplacian import DisconnectedNetworkError, build_laplacian, smallest_eigenpairs
+from gridcoherence.models.nodes import LTINodes
+from gridcoherence.studies.experiments.sbm_reduction import SBM_341, sbm341_sample
+from gridcoherence.reduction.structure import (
     ReducedNetwork,
     is_block_ideal,
     reduced_laplacian,
@@ -18,7 +18,7 @@ from gridcoherence.reduction import (
     structure_preserving_reduction,
     thm38_bound,
 )
-from gridcoherence.sbm import expected_laplacian, random_family_nodes
+from gridcoherence.cases.sbm import expected_laplacian, random_family_nodes
 
 Q341, W341 = SBM_341["Q"], SBM_341["W"]
 FREQUENCIES = [0.05j, 0.5j, 1j, 0.3 + 2j]
@@ -291,7 +291,7 @@ def test_bad_input():
 
 
 def test_fig3_5_quick_writes_json_and_png(tmp_path):
-    from gridcoherence.experiments.sbm_reduction import fig3_5
+    from gridcoherence.studies.experiments.sbm_reduction import fig3_5
 
     numbers = fig3_5(tmp_path, quick=True)
     assert (tmp_path / "fig3_5.json").is_file() and (tmp_path / "fig3_5.png").is_file()

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from gridcoherence.sweeps import sweep
+from gridcoherence.studies.sweeps import sweep
 
 PARAMS = {"n": [10, 100], "n_reference": [20_000]}
 
@@ -36,7 +36,7 @@ def test_rerun_skips_finished_runs(tmp_path):
 def test_killed_sweep_resumes_without_duplicates(tmp_path):
     out = tmp_path / "killed.csv"
     code = (
-        "from gridcoherence.sweeps import sweep\n"
+        "from gridcoherence.studies.sweeps import sweep\n"
         f"sweep('concentration', range(12), {{'n': [50], 'n_reference': [400_000]}}, out={str(out)!r}, progress=False)\n"
     )
     process = subprocess.Popen([sys.executable, "-c", code])

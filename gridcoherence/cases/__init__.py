@@ -1,0 +1,42 @@
+"""Network cases: the case-file format, bundled cases, power-flow and PST data, random
+networks.
+
+Builds :mod:`~gridcoherence.models` objects from files, pandapower networks and random
+graphs; imports only :mod:`~gridcoherence.models`.
+
+* :mod:`~gridcoherence.cases.loader` -- network cases: a versioned TOML file format, the bundled cases, and :func:`load_case`.
+* :mod:`~gridcoherence.cases.powerflow` -- from a pandapower network to the machine network: power flow, linearization, Kron reduction.
+* :mod:`~gridcoherence.cases.pst` -- power System Toolbox (PST) data files: a safe reader and the converter to case files.
+* :mod:`~gridcoherence.cases.sbm` -- weighted stochastic block models (dissertation (3.35)-(3.36), (3.46)-(3.47)).
+* :mod:`~gridcoherence.cases.synthetic` -- synthetic power-grid-like topologies for large studies and benchmarks.
+
+Every public name of these modules is importable from this package; each loads on
+first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["loader", "powerflow", "pst", "sbm", "synthetic"],
+    submod_attrs={
+        "loader": [
+            "Case", "CaseMetadata", "CaseError", "load_case", "list_cases", "case_summary",
+            "bundled_case_index", "FORMAT_VERSION", "DEFAULT_RULE", "BUNDLED_PACKAGE"
+        ],
+        "powerflow": [
+            "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
+            "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
+            "element_ratings"
+        ],
+        "pst": [
+            "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
+            "governor_time_constant"
+        ],
+        "sbm": [
+            "SBMSample", "sample_sbm", "expected_laplacian", "block_labels", "random_family_nodes",
+            "FAMILY_NODE_RANGES"
+        ],
+        "synthetic": ["SyntheticGrid", "synthetic_grid"],
+    },
+)

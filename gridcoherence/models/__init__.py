@@ -1,0 +1,38 @@
+"""Network models: node dynamics g_i(s), coupling f(s), Laplacians, the network T(s) and
+its time responses.
+
+The lowest layer: it imports only numpy, scipy, python-control and the package's private
+helpers, never cases, coherence, reduction, report or studies.
+
+* :mod:`~gridcoherence.models.coupling` -- coupling dynamics f(s) between a network's nodes.
+* :mod:`~gridcoherence.models.laplacian` -- graph Laplacians: construction, validation and the smallest eigenpairs.
+* :mod:`~gridcoherence.models.network` -- the network model: nodes g_i(s) coupled through f(s) and a Laplacian L.
+* :mod:`~gridcoherence.models.nodes` -- node dynamics: the SISO transfer functions g_i(s) sitting at the nodes of a network.
+* :mod:`~gridcoherence.models.simulate` -- time responses of sparse LTI systems to inputs of a fixed spatial shape.
+
+Every public name of these modules is importable from this package; each loads on
+first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["coupling", "laplacian", "network", "nodes", "simulate"],
+    submod_attrs={
+        "coupling": ["Coupling", "as_coupling"],
+        "laplacian": [
+            "build_laplacian", "validate_laplacian", "laplacian_components", "smallest_eigenpairs",
+            "algebraic_connectivity", "DisconnectedNetworkError", "LaplacianSpectrum"
+        ],
+        "network": ["NetworkModel", "NetworkRealization", "disturbance_shape"],
+        "nodes": [
+            "NodeDynamics", "SwingTurbineNodes", "LTINodes", "StackedNodes", "BlockRealization",
+            "PassivityReport", "as_node_dynamics", "stack_single_nodes", "concatenate_family"
+        ],
+        "simulate": [
+            "Step", "ExponentialApproach", "Sinusoid", "Sampled", "as_signal", "simulate_lti",
+            "TimeResponse", "uniform_time_grid", "default_time_grid"
+        ],
+    },
+)

@@ -1,0 +1,35 @@
+"""Reports of a reduction: comparison tables, error metrics, figures, reduced-model files.
+
+Reads :mod:`~gridcoherence.models` and :mod:`~gridcoherence.reduction` results; used by
+the command line and :mod:`~gridcoherence.studies`.
+
+* :mod:`~gridcoherence.report.compare` -- step-response comparison tables of an original network and its reduced models.
+* :mod:`~gridcoherence.report.metrics` -- error metrics between a reference model and an approximation (Table 3-II's columns).
+* :mod:`~gridcoherence.report.plots` -- figures of the reduction workflow: responses, aggregates, spectra and cluster maps.
+* :mod:`~gridcoherence.report.serialization` -- reduced models as versioned, human-readable JSON files.
+
+Every public name of these modules is importable from this package; each loads on
+first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["compare", "metrics", "plots", "serialization"],
+    submod_attrs={
+        "compare": [
+            "COLUMNS", "UNITS", "compare_step_responses", "export_table", "table_to_markdown"
+        ],
+        "metrics": [
+            "StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"
+        ],
+        "plots": [
+            "plot_cluster_responses", "plot_coi_vs_aggregate", "plot_bode_aggregate",
+            "plot_hankel_singular_values", "plot_cluster_map"
+        ],
+        "serialization": [
+            "save_reduced", "load_reduced", "ReducedModelFileError", "FORMAT", "FORMAT_VERSION"
+        ],
+    },
+)

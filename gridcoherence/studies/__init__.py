@@ -1,0 +1,27 @@
+"""Studies: resumable sweeps, the bundled sweep studies, the dissertation's reproductions
+and benchmark helpers.
+
+The top layer below the command line: it may import every other subpackage.
+
+* :mod:`~gridcoherence.studies.benchmarking` -- measurement helpers for the ``scripts/bench*.py`` benchmarks.
+* :mod:`~gridcoherence.studies.bundled` -- bundled sweep studies: one Monte-Carlo trial each, as functions of a seed and parameters.
+* :mod:`~gridcoherence.studies.reproduce` -- registry of every figure and table of the dissertation that the package reproduces.
+* :mod:`~gridcoherence.studies.sweeps` -- resumable parameter sweeps over seeds, serially or on a Dask cluster.
+* :mod:`~gridcoherence.studies.experiments` -- the drivers of each reproduced figure and table.
+
+Every public name of these modules is importable from this package; each loads on
+first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["benchmarking", "bundled", "reproduce", "sweeps", "experiments"],
+    submod_attrs={
+        "benchmarking": ["measure", "environment"],
+        "bundled": ["dynamics_concentration", "aggregate_inertia", "sbm_band_error", "STUDIES"],
+        "reproduce": ["script_main"],
+        "sweeps": ["sweep", "SweepResult", "run_key", "parse_value"],
+    },
+)
