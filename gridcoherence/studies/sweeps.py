@@ -124,7 +124,8 @@ def plan_sweep(study, seeds, params=None):
 
     Parameters not given take the default of the study function's signature. Values are
     converted to the type of that default (int, float, bool or str; text such as
-    ``"100"`` is accepted, as from the command line).
+    ``"100"`` or ``"true"`` is accepted, as from the command line); values of a parameter
+    whose default has another type, or that has no default, are used as given.
 
     Parameters
     ----------
@@ -229,15 +230,15 @@ def _convert(study, name, value, default):
             return words[value.lower()]
         raise wrong("True or False")
     if isinstance(default, numbers.Integral):
-        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return int(value)
-        with contextlib.suppress(ValueError):
-            if isinstance(value, str):
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
                 return int(value)
         raise wrong("an integer")
     if isinstance(default, numbers.Real):
         number = None
-        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             number = float(value)
         elif isinstance(value, str):
             with contextlib.suppress(ValueError):
@@ -260,7 +261,7 @@ def _check_seeds(seeds):
     if not seeds:
         raise SweepError("seeds is empty: give at least one seed", "seeds")
     for i, seed in enumerate(seeds):
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise SweepError(f"seeds must be non-negative integers, got {seed!r}", "seeds")
         if seed in seeds[:i]:
             raise SweepError(f"seed {seed} is listed twice", "seeds")
@@ -421,7 +422,8 @@ def _exclusive_lock(out):
     try:
         yield
     finally:
-        os.unlink(path)  # while still locked, so no other sweep can hold the removed file
+        with contextlib.suppress(FileNotFoundError):  # removed while still locked, so no
+            os.unlink(path)  # other sweep can hold the removed file
         os.close(fd)
 
 
