@@ -256,39 +256,52 @@ def cmd_reproduce(args):
 
 
 def _parse_seeds(text):
-    if ":" in text:
-        start, _, stop = text.partition(":")
-        return range(int(start), int(stop))
-    return [int(s) for s in text.split(",")]
+    """'A:B' (half-open range) or 'a,b,c' -> list of ints."""
+    try:
+        if ":" in text:
+            start, _, stop = text.partition(":")
+            seeds = list(range(int(start), int(stop)))
+        else:
+            seeds = [int(s) for s in text.split(",")]
+    except ValueError as exc:
+        raise UsageError(f"--seeds {text!r} must be A:B or a comma list of integers") from exc
+    if not seeds:
+        raise UsageError(f"--seeds {text!r} is empty: A:B runs the seeds A, ..., B-1, so B must exceed A")
+    return seeds
 
 
 def _parse_param(text):
-    from .studies.sweeps import parse_value
-
+    """'name=v1,v2' -> (name, ['v1', 'v2']); the sweep converts the text to the parameter's type."""
     key, _, values = text.partition("=")
     if not key or not values:
         raise UsageError(f"--param {text!r} must look like name=v1,v2,...")
-    return key, [parse_value(v) for v in values.split(",")]
+    return key, values.split(",")
+
+
+#: The command-line option of each argument of :func:`gridcoherence.studies.sweeps.sweep`.
+_SWEEP_OPTIONS = {"seeds": "--seeds", "params": "--param", "out": "--out"}
 
 
 def cmd_sweep(args):
-    from .studies.sweeps import sweep
+    from .studies.sweeps import SweepError, plan_sweep, sweep
 
-    try:
-        seeds = _parse_seeds(args.seeds)
-    except ValueError as exc:
-        raise UsageError(f"--seeds {args.seeds!r} must be A:B or a comma list of integers") from exc
-    params = dict(_parse_param(p) for p in args.param)
+    seeds = _parse_seeds(args.seeds)
+    params = {}
+    for text in args.param:
+        key, values = _parse_param(text)
+        if key in params:
+            raise UsageError(f"--param {key} is given twice; list all its values once: {key}=v1,v2,...")
+        params[key] = values
     out = Path(args.out)
-    _output_dir(out.parent)
     scheduler = args.scheduler or ("local" if args.workers > 1 else "serial")
     try:
+        plan_sweep(args.study, seeds, params)  # bad input is refused before any file is made
+        _output_dir(out.parent)
         result = sweep(args.study, seeds, params, out=out, scheduler=scheduler,
                        n_workers=args.workers, progress=_show_progress(args), parquet=args.parquet)
-    except ValueError as exc:
-        if "unknown study" in str(exc) or "must be given as a list" in str(exc):
-            raise UsageError(str(exc)) from exc
-        raise
+    except SweepError as exc:
+        option = _SWEEP_OPTIONS.get(exc.argument)
+        raise UsageError(f"{option}: {exc}" if option else str(exc)) from exc
     if not args.quiet:
         print(f"{result.n_run} run(s) done, {result.n_skipped} already finished; table: {result.path}")
     return 0
@@ -390,14 +403,22 @@ def build_parser():
                   "gridcoherence sweep aggregate_inertia --seeds 0:1 --param m=0.02,0.05,0.1 --out m.csv\n"
                   "gridcoherence sweep thm3_10 --seeds 0:100 --param n=80,320 --workers 2 --out sbm.csv\n"
                   "gridcoherence sweep thm3_10 --seeds 0:100 --scheduler tcp://host:8786 --out sbm.csv")
+    sub.epilog += (
+        "\n\nresuming: a row of --out is reused when its study, package version, seed and the\n"
+        "value of every parameter of the study (given or default) are those asked for; other\n"
+        "rows stay in the file. A file that is not a sweep table of this study is refused and\n"
+        "left unchanged. While it runs, a sweep locks OUT.lock; a second sweep on the same\n"
+        "file stops at once (exit code 2).")
     sub.add_argument("study", help="study name (concentration, aggregate_inertia, thm3_10)")
     sub.add_argument("--seeds", default="0:10", help="A:B (half-open) or a comma list (default 0:10)")
     sub.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
-                     help="parameter values (repeatable)")
+                     help="values of one parameter of the study (repeatable); parameters not given "
+                          "take the study's default")
     sub.add_argument("--scheduler", help="'serial', 'local' or a Dask scheduler address tcp://host:port")
     sub.add_argument("--workers", type=int, default=1, help="local Dask workers (default 1: serial)")
     sub.add_argument("--parquet", action="store_true", help="also write the table as Parquet")
-    sub.add_argument("--out", "-o", required=True, help="CSV table (resumed if it exists)")
+    sub.add_argument("--out", "-o", required=True,
+                     help="CSV table: created, or resumed if it is a sweep table of this study")
     sub.set_defaults(run=cmd_sweep)
     return parser
 

@@ -143,6 +143,66 @@ def test_sweep_command_resumes(tmp_path):
     assert "0 run(s) done, 6 already finished" in second.stdout
 
 
+def test_sweep_help_states_the_resume_rule_and_the_lock():
+    result = run("sweep", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "every parameter of the study (given or default)" in text and "package version" in text
+    assert "locks OUT.lock" in text
+
+
+def test_sweep_reuses_no_row_run_with_another_parameter_value(tmp_path):
+    out = tmp_path / "a.csv"
+    order_3 = run("sweep", "aggregate_inertia", "--seeds", "0:1", "--param", "order=3", "--out", out)
+    assert "1 run(s) done, 0 already finished" in order_3.stdout, order_3.stderr
+    default = run("sweep", "aggregate_inertia", "--seeds", "0:1", "--out", out)
+    assert "1 run(s) done, 0 already finished" in default.stdout, default.stderr
+    explicit = run("sweep", "aggregate_inertia", "--seeds", "0:1", "--param", "order=2", "--out", out)
+    assert "0 run(s) done, 1 already finished" in explicit.stdout, explicit.stderr
+
+
+def test_sweep_leaves_a_file_it_did_not_write_unchanged(tmp_path):
+    note = tmp_path / "n.txt"
+    note.write_bytes(b"line one\nimportant last line")
+    result = run("sweep", "aggregate_inertia", "--seeds", "0:1", "--out", note)
+    assert result.returncode == 2
+    assert f"--out: {note} is not a sweep table of study 'aggregate_inertia'" in result.stderr
+    assert note.read_bytes() == b"line one\nimportant last line"
+    # Another study's table is refused, not mixed with or mistaken for this one's.
+    table = tmp_path / "s.csv"
+    assert run("sweep", "concentration", "--seeds", "0:2", "--param", "n=80", "--param", "n_reference=20000",
+               "--out", table).returncode == 0
+    content = table.read_bytes()
+    result = run("sweep", "thm3_10", "--seeds", "0:2", "--param", "n=80", "--out", table)
+    assert result.returncode == 2 and "is not a sweep table of study 'thm3_10'" in result.stderr
+    assert table.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.txt", "s.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "5:2"], "--seeds '5:2' is empty"),
+    (["--seeds", "0,1,0"], "--seeds: seed 0 is listed twice"),
+    (["--seeds=-1,2"], "--seeds: seeds must be non-negative integers, got -1"),
+    (["--seeds", "a:b"], "--seeds 'a:b' must be A:B or a comma list of integers"),
+    (["--param", "n=abc"], "--param: parameter 'n' of study 'concentration' must be an integer, got 'abc'"),
+    (["--param", "omega_max=nan"], "--param: parameter 'omega_max' of study 'concentration' must be a finite"),
+    (["--param", "bogus=1"], "--param: study 'concentration' has no parameter 'bogus'; its parameters: "
+                             "n, n_freq, n_reference, omega_max"),
+    (["--param", "n=10", "--param", "n=20"], "--param n is given twice"),
+    (["--param", "n=10,10"], "--param: parameter 'n' lists the value 10 twice"),
+    (["--out", "tables"], "--out: tables is a folder"),
+], ids=["empty-range", "repeated-seed", "negative-seed", "not-seeds", "not-int", "nan", "unknown-param",
+        "param-twice", "repeated-value", "out-folder"])
+def test_bad_sweep_input_exits_2_before_any_work(tmp_path, args, message):
+    (tmp_path / "tables").mkdir()
+    result = run("sweep", "concentration", "--out", "new/s.csv", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["tables"], "no folder or file may be made"
+    assert not list((tmp_path / "tables").iterdir())
+
+
 def test_help_imports_no_heavy_module():
     code = ("import sys\nfrom gridcoherence.cli import main\n"
             "for argv in (['--help'], ['reduce', '--help'], ['sweep', '--help']):\n"

@@ -22,6 +22,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "benchmarking": ["measure", "environment"],
         "bundled": ["dynamics_concentration", "aggregate_inertia", "sbm_band_error", "STUDIES"],
         "reproduce": ["script_main"],
-        "sweeps": ["sweep", "SweepResult", "run_key", "parse_value"],
+        "sweeps": ["sweep", "plan_sweep", "run_key", "SweepPlan", "SweepResult", "SweepError"],
     },
 )
