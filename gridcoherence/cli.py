@@ -68,7 +68,7 @@ def _check_clusters(k, model):
 
 
 def _print_table(frame, stream=None):
-    from .report.compare import table_to_markdown
+    from .report.export import table_to_markdown
 
     print(table_to_markdown(frame), file=stream or sys.stdout)
 
@@ -128,7 +128,8 @@ def _reduction_label(k, order, method):
 
 def cmd_reduce(args):
     from ._io import write_json
-    from .report.compare import compare_step_responses, export_table
+    from .report.compare import compare_step_responses
+    from .report.export import export_table
     from .reduction.pipeline import reduce_network
     from .report.serialization import save_reduced
 
@@ -212,7 +213,8 @@ def _parse_model_spec(text):
 
 
 def cmd_compare(args):
-    from .report.compare import compare_step_responses, export_table
+    from .report.compare import compare_step_responses
+    from .report.export import export_table
     from .reduction.pipeline import reduce_network
 
     case = _load(args.case)
