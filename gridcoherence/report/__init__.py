@@ -3,6 +3,7 @@
 Reads :mod:`~gridcoherence.models` and :mod:`~gridcoherence.reduction` results; used by
 the command line and :mod:`~gridcoherence.studies`.
 
+* :mod:`~gridcoherence.report.bundle` -- a run's output folder: the files of the command line's ``reduce`` and ``compare``.
 * :mod:`~gridcoherence.report.compare` -- step-response comparison tables of an original network and its reduced models.
 * :mod:`~gridcoherence.report.errors` -- error norms between a reference's and a model's group step responses.
 * :mod:`~gridcoherence.report.export` -- tables as CSV, Markdown or LaTeX files, with the units in the column headers.
@@ -20,8 +21,9 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["compare", "errors", "export", "features", "metrics", "plots", "responses", "serialization"],
+    submodules=["bundle", "compare", "errors", "export", "features", "metrics", "plots", "responses", "serialization"],
     submod_attrs={
+        "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
         "errors": ["sampled_hinf", "sampled_errors", "exact_errors"],
         "export": ["export_table", "table_to_markdown", "unit_headers"],
