@@ -162,10 +162,10 @@ def step_error_metrics(reference, approximation, step=1.0):
     else:
         P = la.solve_continuous_lyapunov(A, -B @ B.T)
         l2 = abs(step) * np.sqrt(max((c @ P @ c.T).item(), 0.0))
-    linf, t_linf = _linf_step_error(A, B, c, dc)
+    linf, linf_time = _linf_step_error(A, B, c, dc)
     hinf = float(control.linfnorm(E)[0])
     for name, value in (("l2_error", l2), ("linf_error", linf), ("hinf_error", hinf)):
         if np.isnan(value):
             raise ArithmeticError(f"{name} came out NaN")
-    return StepErrorMetrics(l2_error=float(l2), linf_error=float(abs(step) * linf), linf_time=float(t_linf),
+    return StepErrorMetrics(l2_error=float(l2), linf_error=float(abs(step) * linf), linf_time=float(linf_time),
                             hinf_error=hinf, dc_error=dc)
