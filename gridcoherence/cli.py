@@ -68,7 +68,7 @@ def _check_clusters(k, model):
 
 
 def _print_table(frame, stream=None):
-    from .report.compare import table_to_markdown
+    from .report.export import table_to_markdown
 
     print(table_to_markdown(frame), file=stream or sys.stdout)
 
@@ -127,10 +127,9 @@ def _reduction_label(k, order, method):
 
 
 def cmd_reduce(args):
-    from ._io import write_json
-    from .report.compare import compare_step_responses, export_table
+    from .report.bundle import write_reduction_bundle
+    from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network
-    from .report.serialization import save_reduced
 
     case = _load(args.case)
     model = case.model
@@ -149,45 +148,13 @@ def cmd_reduce(args):
     table = compare_step_responses(model, {label: result.model}, u0=u0, t=t)
     band = result.model.band_error(args.band) if hasattr(result.model, "band_error") else None
 
-    export_table(table, out / "step_comparison.csv")
-    export_table(table, out / "step_comparison.md")
-    _write_plots(out, case, result, u0, t)
-    save_reduced(result, out / "reduced_model.json", case=case.name,
-                 extra={"band": args.band, "band_error": None if band is None else band.sup_error})
-    write_json(out / "reduction_summary.json", {
-        "case": case.name, "options": result.options, "clusters": result.summary(),
-        "band": args.band, "band_error": None if band is None else band.as_dict(),
-    })
+    write_reduction_bundle(out, case, result, table, u0, t, band=args.band, band_error=band)
     if not args.quiet:
         _print_table(table)
         if band is not None:
             print(f"\nband error sup_|w|<={args.band} ||T - That_k|| = {band.sup_error:.4g}")
         print(f"\nwrote {out}/step_comparison.csv, .md, plots (*.png), reduced_model.json")
     return 0
-
-
-def _write_plots(out, case, result, u0, t):
-    from .report import plots
-    from .coherence.measures import aggregate_response
-
-    model = case.model
-    reference = model.response(u0, "step", t)
-    reduced = result.model.lifted_response(u0, "step", t)
-    plots.plot_cluster_responses(reference, reduced, result.labels, node_names=model.node_names,
-                                 path=out / "cluster_responses.png")
-    plots.plot_coi_vs_aggregate(reference, aggregate_response(model, u0, "step", t),
-                                path=out / "coi_vs_aggregate.png")
-    reductions = {c: r for c, r in enumerate(result.aggregate_reductions) if r is not None}
-    if reductions:
-        c = max(reductions, key=lambda i: result.structure.sizes[i])
-        plots.plot_bode_aggregate(result.structure.nodes.subset([c]), {f"cluster {c}": reductions[c]},
-                                  path=out / "bode_aggregate.png")
-        plots.plot_hankel_singular_values(
-            {f"cluster {i}": r.hankel_singular_values for i, r in reductions.items()},
-            path=out / "hankel_singular_values.png")
-    coordinates = case.metadata.details.get("coordinates")
-    plots.plot_cluster_map(model.laplacian, result.labels, coordinates=coordinates,
-                           node_names=model.node_names, path=out / "cluster_map.png")
 
 
 def _parse_model_spec(text):
@@ -212,7 +179,8 @@ def _parse_model_spec(text):
 
 
 def cmd_compare(args):
-    from .report.compare import compare_step_responses, export_table
+    from .report.bundle import write_comparison_bundle
+    from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network
 
     case = _load(args.case)
@@ -231,8 +199,7 @@ def cmd_compare(args):
         groups = result.labels if groups is None else groups
     table = compare_step_responses(model, models, u0=u0, t=t, groups=groups)
     if out is not None:
-        export_table(table, out / "comparison.csv")
-        export_table(table, out / "comparison.md")
+        write_comparison_bundle(out, table)
     if not args.quiet:
         _print_table(table)
     return 0

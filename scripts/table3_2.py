@@ -2,7 +2,7 @@
 
 import argparse
 
-from gridcoherence.studies.experiments.aggregate_order import table3_2
+from gridcoherence.studies.experiments.aggregate_order import METRICS, table3_2
 
 
 def main():
@@ -11,10 +11,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="coarse grids, runs in seconds")
     args = parser.parse_args()
     result = table3_2(args.out, quick=args.quick)
-    print(f"{'model':10s} " + " ".join(f"{m + ' ours':>12s} {m + ' pub.':>10s}" for m in ("L2", "Linf", "Hinf")))
+    print(f"{'model':10s} " + " ".join(f"{m + ' ours':>16s} {m + ' pub.':>16s}" for m in METRICS))
     for name, row in result["rows"].items():
-        print(f"{name:10s} " + " ".join(f"{row['ours'][m]:12.4f} {row['published'][m]:10.4f}"
-                                         for m in ("L2", "Linf", "Hinf")))
+        print(f"{name:10s} " + " ".join(f"{row['ours'][m]:16.4f} {row['published'][m]:16.4f}"
+                                         for m in METRICS))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared fixtures: small seeded networks of family and general nodes.
+"""Shared fixtures: small seeded networks of family and general nodes, a damped two-area network.
 
 BLAS threads: numpy and slycot each bring an OpenBLAS with its own thread pool; on a small
 machine the two pools oversubscribe the cores and dense reductions slow down up to 10x.
@@ -64,3 +64,15 @@ def family_model():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def damped():
+    """Two tight triangles joined by weak ties, well damped (settles within ~30 s), and its k = 2 reduction."""
+    nodes = gc.SwingTurbineNodes([0.10, 0.15, 0.12, 0.08, 0.20, 0.11], [0.3, 0.2, 0.4, 0.3, 0.25, 0.35],
+                                 turbine_gain=[0.5, 0.6, 0.4, 0.5, 0.7, 0.45],
+                                 turbine_tau=[2.0, 3.0, 2.5, 4.0, 1.5, 3.5])
+    edges = [(0, 1, 20.0), (1, 2, 25.0), (0, 2, 18.0), (3, 4, 22.0), (4, 5, 19.0), (3, 5, 21.0),
+             (2, 3, 0.8), (0, 5, 0.5)]
+    model = gc.NetworkModel(nodes, edges, "1/s")
+    return model, gc.structure_preserving_reduction(model, 2)

@@ -63,7 +63,9 @@ def test_reduce_writes_table_plots_and_a_model_that_round_trips(tmp_path):
                                expected.lifted_transfer_matrix(s, columns=[1]), rtol=1e-12, atol=0)
     summary = json.loads((out / "reduction_summary.json").read_text())
     assert summary["band_error"]["sup_error"] > 0
-    assert "| model" in result.stdout
+    assert "| model" in result.stdout and "| nadir [rad/s] |" in result.stdout
+    assert "nadir_rad_s" in (out / "step_comparison.csv").read_text().splitlines()[0].split(",")
+    assert "| nadir [rad/s] |" in (out / "step_comparison.md").read_text().splitlines()[0]
 
 
 def test_compare_several_reductions(tmp_path):

@@ -1,14 +1,13 @@
-"""Step-response comparison table: agreement with the metric functions, features, export, errors."""
+"""Step-response comparison table: agreement with the metric functions, features, errors, bad input."""
 
 import control
 import numpy as np
-import pandas as pd
 import pytest
 
 import gridcoherence as gc
 from gridcoherence.reduction.balanced import stable_unstable_split
 from gridcoherence.cases.loader import load_case
-from gridcoherence.report.compare import COLUMNS, compare_step_responses, export_table
+from gridcoherence.report.compare import COLUMNS, UNITS, compare_step_responses
 from gridcoherence.report.metrics import step_error_metrics
 from gridcoherence.reduction.structure import structure_preserving_reduction
 
@@ -18,18 +17,6 @@ STEP = -0.1
 @pytest.fixture(scope="module")
 def kundur():
     model = load_case("kundur_two_area").model
-    return model, structure_preserving_reduction(model, 2)
-
-
-@pytest.fixture(scope="module")
-def damped():
-    """Two tight triangles joined by weak ties, well damped: settles within ~30 s."""
-    nodes = gc.SwingTurbineNodes([0.10, 0.15, 0.12, 0.08, 0.20, 0.11], [0.3, 0.2, 0.4, 0.3, 0.25, 0.35],
-                                 turbine_gain=[0.5, 0.6, 0.4, 0.5, 0.7, 0.45],
-                                 turbine_tau=[2.0, 3.0, 2.5, 4.0, 1.5, 3.5])
-    edges = [(0, 1, 20.0), (1, 2, 25.0), (0, 2, 18.0), (3, 4, 22.0), (4, 5, 19.0), (3, 5, 21.0),
-             (2, 3, 0.8), (0, 5, 0.5)]
-    model = gc.NetworkModel(nodes, edges, "1/s")
     return model, structure_preserving_reduction(model, 2)
 
 
@@ -66,7 +53,7 @@ def test_table_agrees_with_metric_functions(kundur, kundur_table):
     model, reduced = kundur
     table = kundur_table
     u0 = np.eye(model.n)[0]
-    assert list(table.columns) == list(COLUMNS)
+    assert list(table.columns) == list(COLUMNS) and table.attrs["units"] == UNITS
     assert table["model"].tolist() == ["original"] * 2 + ["k=2"] * 2
     P = reduced.partition_matrix.toarray()
     for c in range(2):
@@ -74,10 +61,10 @@ def test_table_agrees_with_metric_functions(kundur, kundur_table):
         expected = step_error_metrics(group_system(model, u0, w), group_system(reduced, u0, w, P), STEP)
         row = table[(table["model"] == "k=2") & (table["group"] == f"cluster {c}")].iloc[0]
         assert row["error_method"] == "exact"
-        assert row["l2_error"] == pytest.approx(expected.l2, rel=1e-8)
-        assert row["linf_error"] == pytest.approx(expected.linf, rel=1e-8)
-        assert row["hinf_error"] == pytest.approx(expected.hinf, rel=1e-6)
-        assert expected.l2 > 1e-3  # a real error, not a trivially zero comparison
+        assert row["l2_error"] == pytest.approx(expected.l2_error, rel=1e-8)
+        assert row["linf_error"] == pytest.approx(expected.linf_error, rel=1e-8)
+        assert row["hinf_error"] == pytest.approx(expected.hinf_error, rel=1e-6)
+        assert expected.l2_error > 1e-3  # a real error, not a trivially zero comparison
     own = table[table["model"] == "original"]
     assert (own[["l2_error", "linf_error", "hinf_error"]] == 0.0).all().all()
 
@@ -210,24 +197,6 @@ def test_bad_models_are_rejected(damped, kundur):
                                t=np.linspace(0, 1, 11))
 
 
-def test_export_formats(damped, tmp_path):
-    model, reduced = damped
-    table = compare_step_responses(model, {"k=2": reduced}, u0=0, t=np.linspace(0.0, 40.0, 801))
-    csv = pd.read_csv(export_table(table, tmp_path / "table.csv"))
-    pd.testing.assert_frame_equal(csv, table, check_exact=False, rtol=1e-15)
-    markdown = export_table(table, tmp_path / "table.md").read_text().splitlines()
-    assert len(markdown) == 2 + len(table)
-    assert markdown[0].split("|")[1].strip() == "model" and markdown[1].startswith("|:---|:---|---:|")
-    assert f"{table.loc[2, 'l2_error']:.6g}" in markdown[4]
-    latex = export_table(table, tmp_path / "table.tex").read_text()
-    assert "\\toprule" in latex and "l2\\_error" in latex and latex.count("\\\\") == 1 + len(table)
-    with pytest.raises(ValueError, match="unknown table format"):
-        export_table(table, tmp_path / "table.xlsx")
-    with pytest.raises(TypeError, match="DataFrame"):
-        export_table(table.to_dict(), tmp_path / "table.csv")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv", "table.md", "table.tex"]
-
-
 # ------------------------------------------------------------- outputs without a steady state
 UNDAMPED_EDGES = [(0, 1, 20.0), (1, 2, 25.0), (0, 2, 18.0), (3, 4, 22.0), (4, 5, 19.0), (3, 5, 21.0),
                   (2, 3, 0.8), (0, 5, 0.5)]
@@ -309,7 +278,7 @@ def test_dissipative_coupling_gives_a_finite_hinf_error():
 def test_modal_frequency_response_matches_lu_path(monkeypatch):
     """Nodes equal per unit inertia (g_i^{-1} = m_i phi): the eigendecomposition path of the
     sampled H-infinity sweep agrees with the per-frequency LU path on 300 machines."""
-    import gridcoherence.report.compare as compare
+    import gridcoherence.report.responses as responses
     from gridcoherence.cases.sbm import random_family_nodes
     from gridcoherence.cases.synthetic import synthetic_grid
 
@@ -319,7 +288,7 @@ def test_modal_frequency_response_matches_lu_path(monkeypatch):
     reduced = structure_preserving_reduction(model, 4)
     t = np.linspace(0.0, 20.0, 401)
     used = []
-    original = compare._LiftedNetwork._modal_response
+    original = responses.LiftedNetwork._modal_response
 
     def spy(self, s):
         value = original(self, s)
@@ -330,10 +299,10 @@ def test_modal_frequency_response_matches_lu_path(monkeypatch):
         with pytest.warns(UserWarning):
             return compare_step_responses(model, {"k=4": reduced}, u0=3, t=t, exact_limit=0)
 
-    monkeypatch.setattr(compare._LiftedNetwork, "_modal_response", spy)
+    monkeypatch.setattr(responses.LiftedNetwork, "_modal_response", spy)
     fast = table()
     assert any(used)
-    monkeypatch.setattr(compare, "MODAL_MIN_NODES", 10**9)
+    monkeypatch.setattr(responses, "MODAL_MIN_NODES", 10**9)
     used.clear()
     slow = table()
     assert not any(used)

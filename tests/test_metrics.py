@@ -12,10 +12,10 @@ def test_first_order_pair_closed_form():
     # e(t) = e^{-t} - e^{-2t} per unit step: L2^2 = 1/2 - 2/3 + 1/4, maximum 1/4 at t = ln 2;
     # |1/(jw+1) - 2/(jw+2)| = |w| / |(jw+1)(jw+2)| peaks at w = sqrt(2) with value 1/3.
     result = step_error_metrics(control.tf([1.0], [1.0, 1.0]), control.tf([2.0], [1.0, 2.0]), step=2.0)
-    assert result.l2 == pytest.approx(2.0 * np.sqrt(1.0 / 12.0), rel=1e-12)
-    assert result.linf == pytest.approx(0.5, rel=1e-10)
-    assert result.t_linf == pytest.approx(np.log(2.0), rel=1e-6)
-    assert result.hinf == pytest.approx(1.0 / 3.0, rel=1e-8)
+    assert result.l2_error == pytest.approx(2.0 * np.sqrt(1.0 / 12.0), rel=1e-12)
+    assert result.linf_error == pytest.approx(0.5, rel=1e-10)
+    assert result.linf_time == pytest.approx(np.log(2.0), rel=1e-6)
+    assert result.hinf_error == pytest.approx(1.0 / 3.0, rel=1e-8)
 
 
 def test_oscillatory_error_against_quadrature():
@@ -27,17 +27,17 @@ def test_oscillatory_error_against_quadrature():
     result = step_error_metrics(reference, approximation)
     error = lambda t: float(step_error_response(reference, approximation, t))  # noqa: E731
     l2_squared = sum(quad(lambda t: error(t) ** 2, a, a + 20.0, limit=200)[0] for a in np.arange(0.0, 200.0, 20.0))
-    assert result.l2 == pytest.approx(np.sqrt(l2_squared), rel=1e-7)
+    assert result.l2_error == pytest.approx(np.sqrt(l2_squared), rel=1e-7)
     t = np.linspace(0.0, 60.0, 60001)
     dense = np.abs(step_error_response(reference, approximation, t))
-    assert result.linf >= dense.max() - 1e-12
-    assert result.linf == pytest.approx(dense.max(), rel=1e-6)
+    assert result.linf_error >= dense.max() - 1e-12
+    assert result.linf_error == pytest.approx(dense.max(), rel=1e-6)
 
 
 def test_dc_mismatch_gives_infinite_l2():
     result = step_error_metrics(control.tf([1.0], [1.0, 1.0]), control.tf([1.1], [1.0, 1.0]))
-    assert np.isinf(result.l2) and result.dc_error == pytest.approx(-0.1)
-    assert result.linf == pytest.approx(0.1, rel=1e-9)
+    assert np.isinf(result.l2_error) and result.dc_error == pytest.approx(-0.1)
+    assert result.linf_error == pytest.approx(0.1, rel=1e-9)
 
 
 def test_unstable_input_rejected():

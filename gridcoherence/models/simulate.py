@@ -166,6 +166,11 @@ def as_signal(signal):
 class TimeResponse:
     """Outputs of a simulated system.
 
+    ``y`` is time x outputs, one row per sample, the transpose of python-control's
+    ``TimeResponseData.outputs`` (outputs x time): the layout of :func:`scipy.signal.lsim`
+    and of a time series in a pandas table, so that ``y[k]`` holds every output at
+    ``t[k]`` and ``y @ w`` is a weighted sum of the outputs over time.
+
     Attributes
     ----------
     t : ndarray, shape (nt,)

@@ -14,7 +14,7 @@ For the error system E = G - G_r (stable, SISO) driven by a step of height ``ste
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import control
 import numpy as np
@@ -30,29 +30,31 @@ __all__ = ["StepErrorMetrics", "step_error_metrics", "error_system", "step_error
 class StepErrorMetrics:
     """Step-response and frequency-domain errors of an approximation.
 
+    The names are the columns of :func:`gridcoherence.report.compare.compare_step_responses`.
+
     Attributes
     ----------
-    l2 : float
+    l2_error : float
         ||e||_2 (units of the output times s^{1/2}); ``inf`` if the DC gains differ.
-    linf : float
+    linf_error : float
         max_t |e(t)|.
-    t_linf : float
+    linf_time : float
         Time of that maximum.
-    hinf : float
+    hinf_error : float
         ||G - G_r||_inf.
     dc_error : float
         G(0) - G_r(0).
     """
 
-    l2: float
-    linf: float
-    t_linf: float
-    hinf: float
+    l2_error: float
+    linf_error: float
+    linf_time: float
+    hinf_error: float
     dc_error: float
 
     def as_dict(self):
-        return {"L2": self.l2, "Linf": self.linf, "t_Linf": self.t_linf, "Hinf": self.hinf,
-                "dc_error": self.dc_error}
+        """The metrics as a dict keyed by the attribute names."""
+        return asdict(self)
 
 
 def error_system(reference, approximation):
@@ -138,14 +140,14 @@ def step_error_metrics(reference, approximation, step=1.0):
     -----
     Cost O(n^3) for the gramian, expm and AB13DD with n the sum of both orders, plus
     O(n^2 N) for the N-sample grid (N <= 4e5, set by the ratio of the fastest to the
-    slowest pole). A DC error above 1e-12 relative gives ``l2 = inf``.
+    slowest pole). A DC error above 1e-12 relative gives ``l2_error = inf``.
 
     Examples
     --------
     >>> import control
     >>> g = control.tf([1.0], [1.0, 1.0])
     >>> r = step_error_metrics(g, control.tf([2.0], [1.0, 2.0]))
-    >>> round(r.l2, 6), round(r.linf, 6), round(r.hinf, 6)
+    >>> round(r.l2_error, 6), round(r.linf_error, 6), round(r.hinf_error, 6)
     (0.288675, 0.25, 0.333333)
     """
     step = float(step)
@@ -160,10 +162,10 @@ def step_error_metrics(reference, approximation, step=1.0):
     else:
         P = la.solve_continuous_lyapunov(A, -B @ B.T)
         l2 = abs(step) * np.sqrt(max((c @ P @ c.T).item(), 0.0))
-    linf, t_linf = _linf_step_error(A, B, c, dc)
+    linf, linf_time = _linf_step_error(A, B, c, dc)
     hinf = float(control.linfnorm(E)[0])
-    for name, value in (("L2", l2), ("Linf", linf), ("Hinf", hinf)):
+    for name, value in (("l2_error", l2), ("linf_error", linf), ("hinf_error", hinf)):
         if np.isnan(value):
-            raise ArithmeticError(f"the {name} error came out NaN")
-    return StepErrorMetrics(l2=float(l2), linf=float(abs(step) * linf), t_linf=float(t_linf),
-                            hinf=hinf, dc_error=dc)
+            raise ArithmeticError(f"{name} came out NaN")
+    return StepErrorMetrics(l2_error=float(l2), linf_error=float(abs(step) * linf), linf_time=float(linf_time),
+                            hinf_error=hinf, dc_error=dc)

@@ -52,7 +52,7 @@ def aggregate_inertia(seed, m=0.0683, order=2, method="cl"):
     aggregate = table_3_1_aggregate(m)
     reduced = reduce_aggregate(aggregate, order, method=method)
     errors = step_error_metrics(closed_loop_system(aggregate), reduced.system, step=1.0)
-    return {"L2": errors.l2, "Linf": errors.linf, "Hinf": errors.hinf}
+    return {"l2_error": errors.l2_error, "linf_error": errors.linf_error, "hinf_error": errors.hinf_error}
 
 
 def sbm_band_error(seed, n=80, eta=1.0, n_frequencies=9):

@@ -29,7 +29,8 @@ from ...reduction.machines import (  # noqa: E402
 from ...report.metrics import step_error_metrics, step_error_response  # noqa: E402
 from ...models.nodes import SwingTurbineNodes  # noqa: E402
 
-__all__ = ["table_3_1_aggregate", "reduced_models", "table3_2", "fig3_8", "fig3_9", "fig3_10", "EXPERIMENTS"]
+__all__ = ["METRICS", "table_3_1_aggregate", "reduced_models", "table3_2", "fig3_8", "fig3_9", "fig3_10",
+           "EXPERIMENTS"]
 
 #: Table 3-I (five generators) and the group's aggregate inertia and damping.
 TABLE_3_1 = {
@@ -39,7 +40,11 @@ TABLE_3_1 = {
     "turbine_tau": [9.08, 5.26, 2.29, 7.97, 3.24],
 }
 
-#: Table 3-II as printed: L2 (rad/s^{1/2}), Linf (rad/s), Hinf.
+#: The error columns of Table 3-II, by their names in
+#: :class:`~gridcoherence.report.metrics.StepErrorMetrics`: L2, L-infinity, H-infinity.
+METRICS = ("l2_error", "linf_error", "hinf_error")
+
+#: Table 3-II as printed, in the order of :data:`METRICS`: L2 (rad/s^{1/2}), Linf (rad/s), Hinf.
 PUBLISHED_TABLE_3_2 = {
     "Guggilam": [7.2956, 3.8287, 10.2748],
     "Germond": [3.9594, 1.9974, 5.1431],
@@ -96,12 +101,12 @@ def table3_2(out_dir, quick=False):
     rows = {}
     for name, model in models.items():
         ours = step_error_metrics(reference, model, step=1.0)
-        values = [ours.l2, ours.linf, ours.hinf]
+        values = [getattr(ours, metric) for metric in METRICS]
         published = PUBLISHED_TABLE_3_2[name]
         rows[name] = {
-            "ours": dict(zip(("L2", "Linf", "Hinf"), values)),
-            "published": dict(zip(("L2", "Linf", "Hinf"), published)),
-            "relative_difference": dict(zip(("L2", "Linf", "Hinf"), np.array(values) / published - 1.0)),
+            "ours": dict(zip(METRICS, values)),
+            "published": dict(zip(METRICS, published)),
+            "relative_difference": dict(zip(METRICS, np.array(values) / published - 1.0)),
         }
     bt3_tb = reduce_aggregate(aggregate, 3, "tb")
     turbine = bt3_tb.turbine
@@ -121,7 +126,7 @@ def table3_2(out_dir, quick=False):
     fig, ax = plt.subplots(figsize=(8, 3.5))
     names = list(rows)
     x = np.arange(len(names))
-    for k, metric in enumerate(("L2", "Linf", "Hinf")):
+    for k, metric in enumerate(METRICS):
         ax.bar(x + (k - 1) * 0.27, [rows[n]["ours"][metric] for n in names], 0.25, label=f"{metric} (ours)")
         ax.plot(x + (k - 1) * 0.27, [rows[n]["published"][metric] for n in names], "k_", markersize=12)
     ax.set_xticks(x, names)
@@ -177,17 +182,17 @@ def fig3_9(out_dir, quick=False):
     out_dir.mkdir(parents=True, exist_ok=True)
     inertia = np.geomspace(0.02, 0.5, 5 if quick else 25)
     names = ["BT2-tb", "BT2-cl", "BT3-tb", "BT3-cl"]
-    metrics = {n: {"L2": [], "Linf": [], "Hinf": []} for n in names}
+    metrics = {n: {metric: [] for metric in METRICS} for n in names}
     for m in inertia:
         aggregate = table_3_1_aggregate(m)
         reference = closed_loop_system(aggregate)
         for n, model in reduced_models(aggregate, names).items():
             e = step_error_metrics(reference, model, step=1.0)
-            for key, value in (("L2", e.l2), ("Linf", e.linf), ("Hinf", e.hinf)):
-                metrics[n][key].append(value)
+            for key in METRICS:
+                metrics[n][key].append(getattr(e, key))
     fig, axes = plt.subplots(3, 2, figsize=(9, 8), sharex=True)
     for col, order in enumerate((2, 3)):
-        for row, key in enumerate(("L2", "Linf", "Hinf")):
+        for row, key in enumerate(METRICS):
             ax = axes[row, col]
             for method, style in (("tb", "--"), ("cl", "-")):
                 ax.loglog(inertia, metrics[f"BT{order}-{method}"][key], style, label=f"BT{order}-{method}")
