@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_node_array", "check_finite", "as_frequencies"]
+__all__ = ["as_node_array", "as_node_group", "check_finite", "as_frequencies"]
 
 
 def check_finite(name, values):
@@ -69,3 +69,65 @@ def as_frequencies(s):
         raise ValueError(f"frequencies s must be a scalar or 1-D array, got shape {arr.shape}")
     check_finite("s", arr)
     return arr, scalar
+
+
+def as_node_group(group, n, name="group"):
+    """Node indices of a group of nodes out of ``n``, from indices or a boolean mask.
+
+    Parameters
+    ----------
+    group : array_like of int or array_like of bool
+        Node indices 0..n-1, each at most once, or a boolean mask of length ``n``.
+    n : int
+        Number of nodes the group is taken from.
+    name : str
+        Used in error messages.
+
+    Returns
+    -------
+    ndarray of int64
+        The node indices: in the order given, or ascending for a mask.
+
+    Raises
+    ------
+    ValueError
+        An empty group, a mask of the wrong length, indices that are not integers, or a
+        node given more than once (named by its 1-based machine number and its index).
+    IndexError
+        An index outside 0..n-1.
+
+    Examples
+    --------
+    >>> as_node_group([True, False, True, False], 4).tolist()
+    [0, 2]
+    >>> as_node_group([3, 1], 4).tolist()
+    [3, 1]
+    >>> as_node_group([0, 0], 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: machine 1 (node index 0) appears twice in group
+    """
+    values = np.asarray(group)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of node indices or a boolean mask, "
+                         f"got shape {values.shape}")
+    if values.dtype == bool:
+        if values.size != n:
+            raise ValueError(f"{name} is a boolean mask of length {values.size}; it must have one entry "
+                             f"per node ({n})")
+        indices = np.flatnonzero(values)
+    elif values.size and not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(f"{name} must hold integer node indices or be a boolean mask, got {values.dtype} values")
+    else:
+        indices = values.astype(np.int64)
+    if indices.size == 0:
+        raise ValueError(f"{name} is empty; it must hold at least one node")
+    outside = (indices < 0) | (indices >= n)
+    if outside.any():
+        raise IndexError(f"{name} refers to node index {int(indices[outside][0])}, outside 0..{n - 1}")
+    counts = np.bincount(indices, minlength=n)
+    if counts.max() > 1:
+        first = int(indices[counts[indices] > 1][0])
+        times = "twice" if counts[first] == 2 else f"{counts[first]} times"
+        raise ValueError(f"machine {first + 1} (node index {first}) appears {times} in {name}")
+    return indices

@@ -85,3 +85,50 @@ def test_mean_option_gives_harmonic_mean(kind):
     gbar = gc.coherent_aggregate(nodes, mean=True)
     s = np.array([0.4j, 1.5 + 0.5j])
     np.testing.assert_allclose(gbar.transfer(s)[:, 0], gc.harmonic_mean(nodes, s), rtol=1e-9)
+
+
+def test_boolean_mask_group_is_the_masked_nodes():
+    """A mask selects nodes 0 and 2; it is not read as the indices 1, 0, 1, 0."""
+    nodes = gc.SwingTurbineNodes([0.1, 0.2, 0.3, 0.4], [0.01, 0.02, 0.03, 0.04],
+                                 turbine_gain=[0.05, 0.02, 0.04, 0.03], turbine_tau=[5.0, 2.0, 3.0, 4.0])
+    mask = np.array([True, False, True, False])
+    by_mask = gc.coherent_aggregate(nodes, group=mask)
+    by_index = gc.coherent_aggregate(nodes, group=[0, 2])
+    assert by_mask.m[0] == pytest.approx(nodes.m[0] + nodes.m[2])
+    assert by_mask.d[0] == pytest.approx(nodes.d[0] + nodes.d[2])
+    np.testing.assert_array_equal(by_mask.turbine_tau, by_index.turbine_tau)
+    s = np.array([0.3j, 1.0 + 2j])
+    np.testing.assert_allclose(gc.harmonic_mean(nodes, s, mask), gc.harmonic_mean(nodes, s, [0, 2]), rtol=1e-14)
+    expected = 2.0 / (nodes.inverse_transfer(s)[:, 0] + nodes.inverse_transfer(s)[:, 2])
+    np.testing.assert_allclose(gc.harmonic_mean(nodes, s, mask), expected, rtol=1e-12)
+
+
+def test_mask_group_in_aggregate_response(family_model):
+    t = np.linspace(0.0, 5.0, 51)
+    mask = np.zeros(family_model.n, dtype=bool)
+    mask[[1, 4, 7]] = True
+    by_mask = gc.aggregate_response(family_model, 4, "step", t, group=mask)
+    by_index = gc.aggregate_response(family_model, 4, "step", t, group=[1, 4, 7])
+    np.testing.assert_allclose(by_mask.y, by_index.y, rtol=1e-12)
+    assert np.abs(by_mask.y).max() > 0
+
+
+@pytest.mark.parametrize("group, error, message", [
+    ([0, 0], ValueError, r"machine 1 \(node index 0\) appears twice in group"),
+    ([2, 1, 2, 2], ValueError, r"machine 3 \(node index 2\) appears 3 times in group"),
+    (np.array([True, False]), ValueError, r"boolean mask of length 2; it must have one entry per node \(4\)"),
+    ([], ValueError, r"group is empty"),
+    (np.zeros(4, dtype=bool), ValueError, r"group is empty"),
+    ([0, 4], IndexError, r"node index 4, outside 0\.\.3"),
+    ([-1], IndexError, r"node index -1, outside 0\.\.3"),
+    ([0.0, 2.0], ValueError, r"integer node indices or be a boolean mask"),
+    ([[0, 1]], ValueError, r"1-D array"),
+])
+@pytest.mark.parametrize("function", ["coherent_aggregate", "harmonic_mean"])
+def test_bad_group_is_rejected(function, group, error, message):
+    nodes = random_family(4, 3)
+    with pytest.raises(error, match=message):
+        if function == "coherent_aggregate":
+            gc.coherent_aggregate(nodes, group=group)
+        else:
+            gc.harmonic_mean(nodes, 0.5j, group)

@@ -63,6 +63,11 @@ def test_coupling_positive_realness():
     assert gc.Coupling.from_lti(control.tf([1.0, 2.0], [1.0, 1.0])).is_positive_real()
     assert not gc.Coupling.from_lti(control.tf([1.0], [1.0, 1.0, 1.0])).is_positive_real()
     assert not gc.Coupling.from_lti(control.tf([1.0], [1.0, -1.0])).is_positive_real()
+    # Re f(jw) = 0 on the axis, but the residue at the imaginary-axis pole must be positive.
+    assert not gc.Coupling([-1.0], [1.0, 0.0]).is_positive_real()
+    assert not gc.Coupling([-1.0, 0.0], [1.0, 0.0, 4.0]).is_positive_real()
+    assert gc.Coupling([1.0, 0.0], [1.0, 0.0, 4.0]).is_positive_real()
+    assert not gc.Coupling([1.0], [1.0, 0.0, 0.0]).is_positive_real()
 
 
 def test_components_of_a_graph_with_almost_only_isolated_nodes():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import control
 import numpy as np
 
-from .._validation import as_frequencies
+from .._validation import as_frequencies, as_node_group
 from ..models.nodes import (
     LTINodes,
     NodeDynamics,
@@ -118,8 +118,10 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True, mean=Fa
     nodes : NodeDynamics or NetworkModel
         The node collection (a :class:`~gridcoherence.NetworkModel` is accepted and its
         nodes used).
-    group : array_like of int, optional
-        Node indices of the group; all nodes by default.
+    group : array_like of int or of bool, optional
+        The group's node indices (each at most once) or a boolean mask of length n;
+        all nodes by default. An empty group, a repeated node, an index out of range
+        or a mask of the wrong length raises.
     merge_rtol : float
         Family nodes only: turbines whose time constants agree to this relative
         tolerance are merged (0, the default, merges exactly equal ones only).
@@ -151,10 +153,7 @@ def coherent_aggregate(nodes, group=None, *, merge_rtol=0.0, check=True, mean=Fa
     """
     nodes = as_node_dynamics(getattr(nodes, "nodes", nodes))
     if group is not None:
-        group = np.asarray(group, dtype=np.int64).ravel()
-        if group.size == 0:
-            raise ValueError("cannot aggregate an empty group")
-        nodes = nodes.subset(group)
+        nodes = nodes.subset(as_node_group(group, nodes.n))
     nodes = _as_family(nodes)
     size = nodes.n
     if isinstance(nodes, SwingTurbineNodes):
@@ -214,7 +213,9 @@ def harmonic_mean(nodes, s, group=None):
     ----------
     nodes : NodeDynamics or NetworkModel
     s : complex or array_like, shape (ns,)
-    group : array_like of int, optional
+    group : array_like of int or of bool, optional
+        Node indices (each at most once) or a boolean mask of length n, as for
+        :func:`coherent_aggregate`; all nodes by default.
 
     Returns
     -------
@@ -223,5 +224,5 @@ def harmonic_mean(nodes, s, group=None):
     """
     nodes = as_node_dynamics(getattr(nodes, "nodes", nodes))
     if group is not None:
-        nodes = nodes.subset(group)
+        nodes = nodes.subset(as_node_group(group, nodes.n))
     return 1.0 / mean_inverse_transfer(nodes, s)

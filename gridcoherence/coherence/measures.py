@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from .._numeric import symmetric_operator_norm
-from .._validation import as_frequencies
+from .._validation import as_frequencies, as_node_group
 from .aggregate import coherent_aggregate, harmonic_mean, mean_inverse_transfer
 from ..models.laplacian import algebraic_connectivity
 from ..models.network import DENSE_LIMIT
@@ -142,7 +142,9 @@ def aggregate_response(model, u0, signal="step", t=None, *, group=None):
     """ybar(t): the response of gbar to the averaged input (1/n) 1^T u(t).
 
     Equivalently the response of the aggregate ghat to the total input 1^T u(t)
-    (Thm 3.3's comparison signal). ``group`` restricts both to a subset of nodes.
+    (Thm 3.3's comparison signal). ``group`` (node indices, each at most once, or a
+    boolean mask of length n, as for :func:`~gridcoherence.coherent_aggregate`)
+    restricts both to a subset of nodes.
 
     Returns
     -------
@@ -151,7 +153,8 @@ def aggregate_response(model, u0, signal="step", t=None, *, group=None):
     """
     u0 = model.input_shape(u0)
     if group is not None:
-        u0 = u0[np.asarray(group)]
+        group = as_node_group(group, model.n)
+        u0 = u0[group]
     t = default_time_grid() if t is None else t
     aggregate = coherent_aggregate(model.nodes, group)
     real = aggregate.realization()

@@ -117,7 +117,14 @@ class Coupling:
             return False
         w = np.concatenate([np.logspace(-4, 4, n_grid)])
         on_axis = np.abs(poles.real) <= 1e-12
-        w = w[np.all(np.abs(w[:, None] - np.abs(poles[on_axis].imag)[None, :]) > 1e-9, axis=1)]
+        axis_poles = poles[on_axis]
+        if np.unique(np.round(axis_poles, 9)).size < axis_poles.size:
+            return False  # a repeated pole on the imaginary axis
+        # Residue num(p) / den'(p) at each simple imaginary-axis pole: real and positive.
+        residues = np.polyval(self.num, axis_poles) / np.polyval(np.polyder(self.den), axis_poles)
+        if np.any(residues.real <= 0) or np.any(np.abs(residues.imag) > 1e-9 * np.abs(residues)):
+            return False
+        w = w[np.all(np.abs(w[:, None] - np.abs(axis_poles.imag)[None, :]) > 1e-9, axis=1)]
         return bool(np.all(self(1j * w).real >= -1e-12))
 
     def as_lti(self):
