@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_node_array", "check_finite", "as_frequencies"]
+__all__ = ["as_node_array", "check_finite", "as_frequencies", "first_repeat"]
 
 
 def check_finite(name, values):
@@ -69,3 +69,21 @@ def as_frequencies(s):
         raise ValueError(f"frequencies s must be a scalar or 1-D array, got shape {arr.shape}")
     check_finite("s", arr)
     return arr, scalar
+
+
+def first_repeat(values):
+    """Positions ``(i, j)``, i < j, of the first value that occurs again, or None.
+
+    Examples
+    --------
+    >>> first_repeat(["G1", "G2", "G3", "G2"])
+    (1, 3)
+    >>> first_repeat(["G1", "G2"]) is None
+    True
+    """
+    seen = {}
+    for j, value in enumerate(values):
+        if value in seen:
+            return seen[value], j
+        seen[value] = j
+    return None

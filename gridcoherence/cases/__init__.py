@@ -27,7 +27,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings"
+            "element_ratings", "element_name"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
