@@ -7,6 +7,7 @@ graphs; imports only :mod:`~gridcoherence.models`.
 * :mod:`~gridcoherence.cases.loader` -- network cases: a versioned TOML file format, the bundled cases, and :func:`load_case`.
 * :mod:`~gridcoherence.cases.powerflow` -- from a pandapower network to the machine network: power flow, linearization, Kron reduction.
 * :mod:`~gridcoherence.cases.pst` -- power System Toolbox (PST) data files: a safe reader and the converter to case files.
+* :mod:`~gridcoherence.cases.random_nodes` -- random swing(+turbine) nodes for synthetic networks: :func:`random_family_nodes`.
 * :mod:`~gridcoherence.cases.sbm` -- weighted stochastic block models (dissertation (3.35)-(3.36), (3.46)-(3.47)).
 * :mod:`~gridcoherence.cases.synthetic` -- synthetic power-grid-like topologies for large studies and benchmarks.
 
@@ -18,7 +19,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["loader", "powerflow", "pst", "sbm", "synthetic"],
+    submodules=["loader", "powerflow", "pst", "random_nodes", "sbm", "synthetic"],
     submod_attrs={
         "loader": [
             "Case", "CaseMetadata", "CaseError", "load_case", "list_cases", "case_summary",
@@ -33,10 +34,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
             "governor_time_constant"
         ],
-        "sbm": [
-            "SBMSample", "sample_sbm", "expected_laplacian", "block_labels", "random_family_nodes",
-            "FAMILY_NODE_RANGES"
-        ],
+        "random_nodes": ["random_family_nodes", "FAMILY_NODE_RANGES"],
+        "sbm": ["SBMSample", "sample_sbm", "expected_laplacian", "block_labels"],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
     },
 )

@@ -73,7 +73,7 @@ file (``"pandapower:case39"``, a pandapower JSON file or a MATPOWER file) use
 tau = 5 s, all on the machine rating.
 
 Random nodes (``source = "random_family"``): ``seed`` and optional ``ranges`` for
-:func:`gridcoherence.cases.sbm.random_family_nodes`.
+:func:`gridcoherence.cases.random_nodes.random_family_nodes`.
 """
 
 from __future__ import annotations
@@ -554,7 +554,7 @@ def _synthetic(source, network, kind, machines, overrides):
 
 def _direct_machines(source, machines, n):
     """Nodes given directly in model units (table) or drawn at random (random_family)."""
-    from .sbm import random_family_nodes
+    from .random_nodes import random_family_nodes
 
     kind = _Reader(source, machines, "machines.", set().union(*_MACHINE_KEYS.values())).get("source", str)
     if kind not in ("table", "random_family"):
