@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_node_array", "as_node_group", "check_finite", "as_frequencies"]
+__all__ = ["as_node_array", "as_node_group", "check_finite", "as_frequencies", "first_repeat"]
 
 
 def check_finite(name, values):
@@ -131,3 +131,21 @@ def as_node_group(group, n, name="group"):
         times = "twice" if counts[first] == 2 else f"{counts[first]} times"
         raise ValueError(f"machine {first + 1} (node index {first}) appears {times} in {name}")
     return indices
+
+
+def first_repeat(values):
+    """Positions ``(i, j)``, i < j, of the first value that occurs again, or None.
+
+    Examples
+    --------
+    >>> first_repeat(["G1", "G2", "G3", "G2"])
+    (1, 3)
+    >>> first_repeat(["G1", "G2"]) is None
+    True
+    """
+    seen = {}
+    for j, value in enumerate(values):
+        if value in seen:
+            return seen[value], j
+        seen[value] = j
+    return None

@@ -43,7 +43,8 @@ class UsageError(Exception):
 
 # ---------------------------------------------------------------------------- helpers
 def _load(case):
-    from .cases.loader import CaseError, load_case
+    from .cases.loader import load_case
+    from .cases.schema import CaseError
 
     try:
         return load_case(case)

@@ -19,7 +19,7 @@ Cases (names for ``--only``)
       block sizes 1:2:1, edge probabilities Q, weights W) scaled to n nodes with Q
       multiplied by min(1, 80 / n), so the expected degrees stay those of the n = 80
       original (about 15-25: connected, sparse) instead of growing like n; seed 0;
-      random family nodes (:func:`gridcoherence.cases.sbm.random_family_nodes`, one turbine
+      random family nodes (:func:`gridcoherence.cases.random_nodes.random_family_nodes`, one turbine
       each: angle, frequency and turbine power, 3 states per machine); f = 1/s.
     * input and outputs: one input, a step disturbance at node 2 (the Fig. 3-5 choice),
       and all n node frequencies as outputs.
@@ -116,7 +116,8 @@ def side_by_side_model(n, seed=0):
     """The (3.41) SBM scaled to n machines (Q * min(1, 80/n)), family nodes, f = 1/s."""
     from gridcoherence import NetworkModel
     from gridcoherence.studies.experiments.sbm_reduction import SBM_341
-    from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
+    from gridcoherence.cases.random_nodes import random_family_nodes
+    from gridcoherence.cases.sbm import sample_sbm
 
     proportions = np.array(SBM_341["sizes"])
     sizes = proportions * n // proportions.sum()
@@ -129,7 +130,8 @@ def side_by_side_model(n, seed=0):
 def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
     """k equal blocks, expected degree 27 inside + 3 across, unit weights, family nodes."""
     from gridcoherence import NetworkModel
-    from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
+    from gridcoherence.cases.random_nodes import random_family_nodes
+    from gridcoherence.cases.sbm import sample_sbm
 
     block = n // k
     Q = np.full((k, k), LARGE_DEGREE_ACROSS / (n - block))

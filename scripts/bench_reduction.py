@@ -29,7 +29,8 @@ from gridcoherence import NetworkModel
 from gridcoherence._io import to_jsonable, write_json
 from gridcoherence.reduction.clustering import misclassification_rate, spectral_clustering
 from gridcoherence.reduction.structure import ReducedNetwork, structure_preserving_reduction
-from gridcoherence.cases.sbm import random_family_nodes, sample_sbm
+from gridcoherence.cases.random_nodes import random_family_nodes
+from gridcoherence.cases.sbm import sample_sbm
 
 MEAN_DEGREE_INSIDE, MEAN_DEGREE_ACROSS = 45.0, 5.0
 

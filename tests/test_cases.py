@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 
 from gridcoherence import validate_laplacian
-from gridcoherence.cases.loader import CaseError, bundled_case_index, case_summary, list_cases, load_case
+from gridcoherence.cases.loader import bundled_case_index, case_summary, list_cases, load_case
+from gridcoherence.cases.schema import CaseError
 
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 EXPECTED = {"coherent5", "sbm3", "iceland", "iceland_strong", "nets_nyps68", "new_england39",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.cases.sbm import random_family_nodes
+from gridcoherence.cases.random_nodes import random_family_nodes
 from conftest import random_family, random_weighted_graph
 
 

@@ -279,7 +279,7 @@ def test_modal_frequency_response_matches_lu_path(monkeypatch):
     """Nodes equal per unit inertia (g_i^{-1} = m_i phi): the eigendecomposition path of the
     sampled H-infinity sweep agrees with the per-frequency LU path on 300 machines."""
     import gridcoherence.report.responses as responses
-    from gridcoherence.cases.sbm import random_family_nodes
+    from gridcoherence.cases.random_nodes import random_family_nodes
     from gridcoherence.cases.synthetic import synthetic_grid
 
     m = random_family_nodes(300, 0).m

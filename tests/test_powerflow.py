@@ -140,6 +140,18 @@ def test_islanded_machine_is_named_unless_main_island_is_kept():
         machine_network(net, name="islands")
     network = machine_network(net, name="islands", keep_main_island=True)
     assert network.dropped == ["far unit"] and len(network.machines) == 3
+    # ext_grids first: [ext_grid0, far unit, gen0, gen1]; the kept ones by position.
+    assert network.kept.tolist() == [0, 2, 3]
+    assert [m.name for m in network.machines] == ["ext_grid0", "gen0", "gen1"]
+
+
+def test_machines_sharing_a_name_are_refused_naming_both():
+    net = _three_bus_chain()
+    twins = [Machine("G", 0, 0.3, element=("ext_grid", 0)), Machine("G", 1, 0.3, element=("gen", 0))]
+    with pytest.raises(ValueError, match="machines 'G' at ext_grid row 0 and gen row 0 share a name"):
+        machine_network(net, twins, name="twins")
+    with pytest.raises(ValueError, match="machines 'G' at entries 0 and 1 of the machine list share a name"):
+        machine_network(net, [Machine("G", 0, 0.3), Machine("G", 1, 0.3)], name="twins")
 
 
 def test_machine_at_isolated_bus_is_named():

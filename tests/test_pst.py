@@ -84,12 +84,13 @@ def test_power_flow_of_converted_network_solves_the_pi_model_equations(name):
     pytest.importorskip("pandapower")
     from pandapower.pypower.makeYbus import makeYbus
 
-    from gridcoherence.cases.loader import _inline_net, _Reader
+    from gridcoherence.cases.network_sources import inline_net
     from gridcoherence.cases.powerflow import solve_power_flow
+    from gridcoherence.cases.schema import TableReader
 
     document = tomllib.loads((CASES_FOLDER / f"{name}.toml").read_text())
     tables = document["network"]
-    net = _inline_net(name, _Reader(name, tables, "network.", set(tables)), 100.0, 60.0)
+    net = inline_net(name, TableReader(name, tables, "network", "inline"), 100.0, 60.0)
     solve_power_flow(net, name=name)
     bus, branch = np.array(tables["bus"], float), np.array(tables["branch"], float)
     row = {int(b): i for i, b in enumerate(bus[:, 0])}

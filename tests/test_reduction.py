@@ -18,7 +18,8 @@ from gridcoherence.reduction.structure import (
     structure_preserving_reduction,
     thm38_bound,
 )
-from gridcoherence.cases.sbm import expected_laplacian, random_family_nodes
+from gridcoherence.cases.random_nodes import random_family_nodes
+from gridcoherence.cases.sbm import expected_laplacian
 
 Q341, W341 = SBM_341["Q"], SBM_341["W"]
 FREQUENCIES = [0.05j, 0.5j, 1j, 0.3 + 2j]

@@ -4,10 +4,14 @@ networks.
 Builds :mod:`~gridcoherence.models` objects from files, pandapower networks and random
 graphs; imports only :mod:`~gridcoherence.models`.
 
-* :mod:`~gridcoherence.cases.loader` -- network cases: a versioned TOML file format, the bundled cases, and :func:`load_case`.
+* :mod:`~gridcoherence.cases.loader` -- network cases: :func:`load_case`, the bundled cases and the build of a case's model.
+* :mod:`~gridcoherence.cases.machines` -- machine data of a case: the ``[machines]`` table as node parameters, machine by machine.
+* :mod:`~gridcoherence.cases.network_sources` -- network sources of a case: the ``[network]`` table as a pandapower network or a Laplacian.
 * :mod:`~gridcoherence.cases.powerflow` -- from a pandapower network to the machine network: power flow, linearization, Kron reduction.
 * :mod:`~gridcoherence.cases.pst` -- power System Toolbox (PST) data files: a safe reader and the converter to case files.
+* :mod:`~gridcoherence.cases.random_nodes` -- random swing(+turbine) nodes for synthetic networks: :func:`random_family_nodes`.
 * :mod:`~gridcoherence.cases.sbm` -- weighted stochastic block models (dissertation (3.35)-(3.36), (3.46)-(3.47)).
+* :mod:`~gridcoherence.cases.schema` -- the case-file format (version 1) as one declarative table: :data:`FIELDS`.
 * :mod:`~gridcoherence.cases.synthetic` -- synthetic power-grid-like topologies for large studies and benchmarks.
 
 Every public name of these modules is importable from this package; each loads on
@@ -18,24 +22,28 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["loader", "powerflow", "pst", "sbm", "synthetic"],
+    submodules=["loader", "machines", "network_sources", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
     submod_attrs={
         "loader": [
-            "Case", "CaseMetadata", "CaseError", "load_case", "list_cases", "case_summary",
-            "bundled_case_index", "FORMAT_VERSION", "DEFAULT_RULE", "BUNDLED_PACKAGE"
+            "Case", "CaseMetadata", "load_case", "list_cases", "case_summary", "bundled_case_index",
+            "BUNDLED_PACKAGE"
         ],
+        "machines": ["DEFAULT_RULE", "PowerMachines"],
+        "network_sources": ["charging_to_shunts"],
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings"
+            "element_ratings", "element_name"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
             "governor_time_constant"
         ],
-        "sbm": [
-            "SBMSample", "sample_sbm", "expected_laplacian", "block_labels", "random_family_nodes",
-            "FAMILY_NODE_RANGES"
+        "random_nodes": ["random_family_nodes", "FAMILY_NODE_RANGES"],
+        "sbm": ["SBMSample", "sample_sbm", "expected_laplacian", "block_labels"],
+        "schema": [
+            "CaseError", "FORMAT_VERSION", "Field", "Bounds", "Conversion", "PerUnitBases",
+            "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
         ],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
     },

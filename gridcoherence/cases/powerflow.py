@@ -52,6 +52,7 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .._validation import first_repeat
 from ..models.laplacian import smallest_eigenpairs, validate_laplacian
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "machine_network",
     "element_machines",
     "element_ratings",
+    "element_name",
 ]
 
 #: Columns of the eliminated block solved per chunk in :func:`kron_reduce` (bounds the
@@ -118,6 +120,10 @@ class MachineNetwork:
         rad, system base).
     machines : list of Machine
         The machines kept, in the order of the Laplacian.
+    kept : ndarray of int
+        Position of each kept machine in the list given to :func:`machine_network`: data
+        that travels with the machines (their dynamics) is re-attached by these, never by
+        name.
     emf : ndarray of complex, shape (n,)
         Internal EMFs (p.u.).
     power : ndarray of complex, shape (n,)
@@ -137,6 +143,7 @@ class MachineNetwork:
 
     laplacian: sp.csr_matrix
     machines: list
+    kept: np.ndarray
     emf: np.ndarray
     power: np.ndarray
     dropped: list
@@ -322,18 +329,38 @@ def element_machines(net, xd_prime=DEFAULT_XD_PRIME):
     Returns
     -------
     list of Machine
-        Names: the element's name when it has a non-empty one, else ``"ext_grid<k>"`` /
-        ``"gen<k>"``; ext_grids first.
+        Named by :func:`element_name`; ext_grids first.
     """
     ratings = element_ratings(net)
     xd = np.broadcast_to(np.asarray(xd_prime, dtype=float), (len(ratings),))
-    machines = []
-    for (kind, index, rating), x in zip(ratings, xd):
-        label = net[kind].at[index, "name"] if "name" in net[kind] else None
-        name = str(label) if isinstance(label, str) and label.strip() else f"{kind}{index}"
-        machines.append(Machine(name, int(net[kind].at[index, "bus"]), float(x) * net.sn_mva / rating,
-                                element=(kind, index)))
-    return machines
+    return [Machine(element_name(net, kind, index), int(net[kind].at[index, "bus"]),
+                    float(x) * net.sn_mva / rating, element=(kind, index))
+            for (kind, index, rating), x in zip(ratings, xd)]
+
+
+def element_name(net, kind, index):
+    """Name of the machine of a pandapower element: its name, or ``"<kind><index>"`` if it has none.
+
+    pandapower leaves names None or NaN when unset; such machines are named after their row,
+    e.g. ``"gen3"`` or ``"ext_grid0"``.
+    """
+    label = net[kind].at[index, "name"] if "name" in net[kind] else None
+    return str(label) if isinstance(label, str) and label.strip() else f"{kind}{index}"
+
+
+def _check_distinct_names(machines, name):
+    """Raise ``ValueError`` naming both rows when two machines share a name."""
+    repeat = first_repeat([m.name for m in machines])
+    if repeat is None:
+        return
+    first, second = (machines[i] for i in repeat)
+    if first.element is not None and second.element is not None:
+        (kind_a, row_a), (kind_b, row_b) = first.element, second.element
+        where = (f"{kind_a} rows {row_a} and {row_b}" if kind_a == kind_b
+                 else f"{kind_a} row {row_a} and {kind_b} row {row_b}")
+    else:
+        where = f"entries {repeat[0]} and {repeat[1]} of the machine list"
+    raise ValueError(f"{name}: machines {first.name!r} at {where} share a name; machine names must be distinct")
 
 
 def _machine_powers(net, machines, name):
@@ -394,7 +421,8 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     net : pandapowerNet
     machines : list of Machine, optional
         Default :func:`element_machines` (every in-service ext_grid and gen, x'_d = 0.3
-        p.u. on the rating of :func:`element_ratings`).
+        p.u. on the rating of :func:`element_ratings`). Names must be distinct (they name
+        the dropped machines and the machines of error messages).
     name : str
         Used in error messages.
     linearization : {"network", "reduced"}
@@ -408,6 +436,14 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     Returns
     -------
     MachineNetwork
+
+    Raises
+    ------
+    IslandError
+        Islands (unless ``keep_main_island``), or a machine at an isolated bus.
+    ValueError
+        No machines, two machines sharing a name (the message names both rows), a machine
+        with x'_d <= 0 or at an unknown bus.
 
     Notes
     -----
@@ -424,6 +460,7 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     machines = list(element_machines(net) if machines is None else machines)
     if not machines:
         raise ValueError(f"{name}: no machines to attach")
+    _check_distinct_names(machines, name)
     ppc = net._ppc
     lookup = net._pd2ppc_lookups["bus"]
     bus_data = ppc["bus"]
@@ -458,7 +495,7 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     L_full = linearized_laplacian(Y_aug, V_aug)
     keep_nodes = _island_check(L_full, n_m, machines, pd_of_active, keep_main_island, name)
     kept = keep_nodes[keep_nodes < n_m]
-    dropped = [machines[i].name for i in range(n_m) if i not in set(kept.tolist())]
+    dropped = [machines[i].name for i in np.setdiff1d(np.arange(n_m), kept)]
     L_sub = L_full[keep_nodes][:, keep_nodes]
     machine_positions = np.arange(kept.size)  # internal nodes come first in keep_nodes
     if linearization == "network":
@@ -474,6 +511,7 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     return MachineNetwork(
         laplacian=laplacian,
         machines=[machines[i] for i in kept],
+        kept=kept,
         emf=emf[kept],
         power=power[kept],
         dropped=dropped,

@@ -210,7 +210,7 @@ def harmonic_expectation(sample_nodes, s, *, n_samples=100_000, random_state=0):
     Parameters
     ----------
     sample_nodes : callable ``(n, random_state) -> NodeDynamics``
-        Draws n i.i.d. random nodes, e.g. :func:`gridcoherence.cases.sbm.random_family_nodes`.
+        Draws n i.i.d. random nodes, e.g. :func:`gridcoherence.cases.random_nodes.random_family_nodes`.
     s : complex or array_like of complex
     n_samples : int
         Monte Carlo sample size; the standard error of E g^{-1} falls as n_samples^{-1/2}.

@@ -704,7 +704,8 @@ def structure_preserving_reduction(model, k=None, *, partition=None, embedding="
     Examples
     --------
     >>> from gridcoherence import NetworkModel
-    >>> from gridcoherence.cases.sbm import sample_sbm, random_family_nodes
+    >>> from gridcoherence.cases.random_nodes import random_family_nodes
+    >>> from gridcoherence.cases.sbm import sample_sbm
     >>> sample = sample_sbm([20, 40, 20], [[.8, .1, .1], [.1, .8, .1], [.1, .1, .8]],
     ...                     [[20, .4, .8], [.4, 20, .7], [.8, .7, 20]], random_state=1)
     >>> model = NetworkModel(random_family_nodes(80, random_state=1), sample.laplacian)

@@ -16,7 +16,7 @@ __all__ = ["dynamics_concentration", "aggregate_inertia", "sbm_band_error", "STU
 def dynamics_concentration(seed, n=100, omega_max=2.0, n_freq=20, n_reference=200_000):
     """Dynamics concentration (Sec. 3.1.4, Lemma 3.2): sup |gbar_n - ghat| on a band.
 
-    n i.i.d. random swing+turbine nodes (:func:`gridcoherence.cases.sbm.random_family_nodes`);
+    n i.i.d. random swing+turbine nodes (:func:`gridcoherence.cases.random_nodes.random_family_nodes`);
     the harmonic expectation ghat (3.14) is estimated with ``n_reference`` nodes drawn
     from a fixed, seed-independent stream (seed 2**31 - 1), so every trial compares with
     the same reference.
@@ -28,7 +28,7 @@ def dynamics_concentration(seed, n=100, omega_max=2.0, n_freq=20, n_reference=20
         ``gap_relative`` = gap / sup |ghat|.
     """
     from ..coherence.measures import concentration_gap, harmonic_expectation
-    from ..cases.sbm import random_family_nodes
+    from ..cases.random_nodes import random_family_nodes
 
     s = 1j * np.linspace(omega_max / n_freq, omega_max, n_freq)
     reference = harmonic_expectation(random_family_nodes, s, n_samples=n_reference,

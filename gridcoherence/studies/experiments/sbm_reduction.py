@@ -11,8 +11,9 @@
   embeddings.
 
 Settings not stated in the dissertation, chosen here: node coefficients are the
-package's random swing nodes (:data:`gridcoherence.cases.sbm.FAMILY_NODE_RANGES`, no turbine:
-"second-order generators" with the angle), band edge eta = 1 rad/s, horizon 10 s.
+package's random swing nodes
+(:data:`gridcoherence.cases.random_nodes.FAMILY_NODE_RANGES`, no turbine: "second-order
+generators" with the angle), band edge eta = 1 rad/s, horizon 10 s.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from ...cases.loader import load_case
 from ...reduction.clustering import misclassification_rate, spectral_clustering
 from ...models.network import NetworkModel
 from ...reduction.structure import structure_preserving_reduction
-from ...cases.sbm import random_family_nodes, sample_sbm
+from ...cases.random_nodes import random_family_nodes
+from ...cases.sbm import sample_sbm
 
 __all__ = ["fig3_5", "sbm_scaling", "grid_areas", "sbm341_model", "sbm341_sample", "SBM_341", "EXPERIMENTS"]
 
