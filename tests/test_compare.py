@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.reduction.balanced import stable_unstable_split
+from gridcoherence.models.lti import stable_unstable_split
 from gridcoherence.cases.loader import load_case
 from gridcoherence.report.compare import COLUMNS, compare_step_responses, export_table
 from gridcoherence.report.metrics import step_error_metrics

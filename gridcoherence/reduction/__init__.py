@@ -21,9 +21,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     submodules=["balanced", "clustering", "machines", "pipeline", "structure"],
     submod_attrs={
         "balanced": [
-            "BalancedTruncation", "balanced_truncation", "as_continuous_statespace",
-            "as_stable_weight", "stable_unstable_split", "controllability_factor",
-            "observability_factor", "weighted_gramian_factors", "project_balanced", "dc_gain"
+            "BalancedTruncation", "balanced_truncation", "controllability_factor",
+            "observability_factor", "weighted_gramian_factors", "project_balanced"
         ],
         "clustering": [
             "SpectralClustering", "spectral_clustering", "suggest_k", "check_eigengap",
