@@ -140,20 +140,6 @@ def _as_groups(groups, models, n):
     return [f"cluster {v}" for v in values], [np.flatnonzero(labels == v) for v in values]
 
 
-def _group_weights(members, inertia, n):
-    """Sparse (groups x n) matrix of COI weights m_i / sum_{I} m_j (equal weights if sum_I m = 0)."""
-    rows, cols, values = [], [], []
-    for g, nodes in enumerate(members):
-        m = inertia[nodes]
-        # A group of feedthrough nodes has no inertia: its plain mean is the natural output.
-        weights = m / m.sum() if m.sum() > 0 else np.full(nodes.size, 1.0 / nodes.size)
-        rows.append(np.full(nodes.size, g))
-        cols.append(nodes)
-        values.append(weights)
-    return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(len(members), n))
-
-
 def _time_grid(t):
     if t is None:
         return np.linspace(0.0, DEFAULT_HORIZON, DEFAULT_SAMPLES)
@@ -210,7 +196,7 @@ class _LiftedNetwork:
         # The network's own input and group-output maps, for T(s) = (G^{-1} + f L)^{-1}.
         self.network, self.network_input, self.network_output = model, u0, weights
         if isinstance(model, ReducedNetwork):
-            P = model.partition_matrix
+            P = model.partition.matrix
             B, C, D = B @ P.T, P @ C, P @ D @ P.T
             self.network_input, self.network_output = P.T @ u0, weights @ P
         self.name = name
@@ -727,7 +713,7 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     for name, model in models.items():
         _check_model(str(name), model, reference)
     names, members = _as_groups(groups, models, reference.n)
-    weights = _group_weights(members, reference.inertia, reference.n)
+    weights = reference.center_of_inertia_weights(members)
 
     base = _LiftedNetwork(reference, u0, weights, str(reference_name))
     candidates = {str(name): _as_model(str(name), model, reference, u0, weights) for name, model in models.items()}

@@ -110,7 +110,7 @@ def save_reduced(reduced, path, *, case=None, extra=None):
         "coupling": {"num": model.coupling.num.tolist(), "den": model.coupling.den.tolist()},
         "reduced_laplacian": np.asarray(model.reduced_laplacian).tolist(),
         "clusters": [_cluster_record(model.nodes, c, np.flatnonzero(labels == c), reductions[c],
-                                     model.cluster_inertia[c]) for c in range(model.n)],
+                                     model.inertia[c]) for c in range(model.n)],
         "options": getattr(reduced, "options", {}),
         "extra": extra or {},
     }
@@ -207,7 +207,7 @@ def load_reduced(path):
     names = document.get("node_names")
     inertia = _numbers([record.get("inertia") for record in clusters], path, "clusters[*].inertia")
     try:
-        return ReducedNetwork.from_parts(nodes, laplacian, coupling, labels, cluster_inertia=inertia,
+        return ReducedNetwork.from_parts(nodes, laplacian, coupling, labels, inertia=inertia,
                                          lifted_node_names=names,
                                          name=f"{document.get('case') or 'network'} reduced to {k} clusters")
     except ValueError as exc:
