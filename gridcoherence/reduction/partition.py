@@ -55,7 +55,7 @@ class Partition:
     n : int, optional
         Required number of nodes.
     n_clusters : int, optional
-        Required number of clusters k.
+        Required number of clusters k: another number of clusters raises.
 
     Attributes
     ----------
@@ -95,10 +95,10 @@ class Partition:
             raise ValueError(f"labels must be a non-empty 1-D array (one cluster per node), got shape {labels.shape}")
         if n is not None and labels.size != n:
             raise ValueError(f"labels must have shape ({n},) (one cluster per node), got {labels.shape}")
-        if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+        if not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
         canonical, k = _canonical(labels)
-        if n_clusters is not None and k != check_n_clusters(n_clusters, labels.size, "n_clusters"):
+        if n_clusters is not None and k != n_clusters:
             raise ValueError(f"the partition has {k} clusters but k = {n_clusters}")
         sizes = np.bincount(canonical, minlength=k)
         canonical.setflags(write=False)
@@ -135,7 +135,7 @@ class Partition:
         for c, group in enumerate(groups):
             if group.size == 0:
                 raise ValueError(f"group {c} of the partition is empty: every group must hold at least one node")
-            if group.dtype == bool or not np.issubdtype(group.dtype, np.integer):
+            if not np.issubdtype(group.dtype, np.integer):
                 raise ValueError(f"group {c} of the partition must hold integer node indices, got dtype {group.dtype}")
         everything = np.concatenate(groups)
         size = everything.size if n is None else n
@@ -259,7 +259,7 @@ def as_partition(partition, n=None, *, n_clusters=None):
         return Partition.from_labels(partition, n, n_clusters=n_clusters)
     if n is not None and partition.n != n:
         raise ValueError(f"the partition covers {partition.n} nodes, not n = {n}")
-    if n_clusters is not None and partition.n_clusters != check_n_clusters(n_clusters, partition.n, "n_clusters"):
+    if n_clusters is not None and partition.n_clusters != n_clusters:
         raise ValueError(f"the partition has {partition.n_clusters} clusters but k = {n_clusters}")
     return partition
 

@@ -26,7 +26,7 @@ from ..models.network import NetworkModel
 from ..models.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
 from .clustering import EMBEDDINGS, EigenpairCache
 from .machines import reduce_aggregate
-from .structure import _algorithm1
+from .structure import _algorithm1, structure_preserving_reduction
 
 __all__ = ["CoherencyReductor", "NetworkReduction", "reduce_network"]
 
@@ -93,7 +93,8 @@ class CoherencyReductor:
     for another embedding) are computed on the first :meth:`reduce` --
     ``min(n, max(max_clusters, k) + 1)`` of them -- and reused by every later call, so
     trying several k costs one eigensolve (a later k above ``max_clusters`` computes
-    the larger set once more).
+    the larger set once more). For a single reduction with a given k,
+    :func:`reduce_network` computes only the k + 1 pairs it needs.
 
     Parameters
     ----------
@@ -162,30 +163,40 @@ class CoherencyReductor:
         """
         structure = _algorithm1(self.model, self.eigenpairs, k, partition=partition, embedding=self.embedding,
                                 max_clusters=self.max_clusters, n_init=10, merge_rtol=0.0)
-        reductions, parts = [], []
-        for c in range(structure.n_clusters):
-            aggregate = structure.nodes.subset([c])
-            reduction = None
-            if (order is not None and isinstance(aggregate, SwingTurbineNodes)
-                    and aggregate.n_turbines + 1 > order):
-                reduction = reduce_aggregate(aggregate, int(order), method=method)
-            reductions.append(reduction)
-            parts.append(aggregate if reduction is None else _node_from_reduction(reduction))
-        model = structure if order is None else structure.with_nodes(stack_single_nodes(parts))
-        options = {"k": structure.n_clusters, "order": order, "method": method,
-                   "embedding": self.embedding, "random_state": self.random_state,
-                   "partition_given": partition is not None}
-        return NetworkReduction(model, structure, reductions, options)
+        return _network_reduction(structure, order, method, embedding=self.embedding,
+                                  random_state=self.random_state, partition_given=partition is not None)
+
+
+def _network_reduction(structure, order, method, **options):
+    """Step 2 of the pipeline on Algorithm 1's network: the order-reduced aggregates, recorded."""
+    reductions, parts = [], []
+    for c in range(structure.n_clusters):
+        aggregate = structure.nodes.subset([c])
+        reduction = None
+        if (order is not None and isinstance(aggregate, SwingTurbineNodes)
+                and aggregate.n_turbines + 1 > order):
+            reduction = reduce_aggregate(aggregate, int(order), method=method)
+        reductions.append(reduction)
+        parts.append(aggregate if reduction is None else _node_from_reduction(reduction))
+    model = structure if order is None else structure.with_nodes(stack_single_nodes(parts))
+    options = {"k": structure.n_clusters, "order": order, "method": method, **options}
+    return NetworkReduction(model, structure, reductions, options)
 
 
 def reduce_network(model, k=None, *, order=None, method="cl", embedding="laplacian",
                    random_state=0, partition=None):
-    """Shortcut for ``CoherencyReductor(model, ...).reduce(k, order=..., method=...)``.
+    """The pipeline once: what ``CoherencyReductor(model, ...).reduce(k, order=..., method=...)`` returns.
+
+    A single reduction computes only the eigenpairs it needs (k + 1 of them when k is
+    given, through :func:`~gridcoherence.reduction.structure.structure_preserving_reduction`);
+    to try several k on one network, keep a :class:`CoherencyReductor`.
 
     Without k (and without a partition) the number of clusters is the eigengap
     suggestion :func:`~gridcoherence.models.eigengap.suggest_k` on the embedding's
     eigenvalues -- for the default embedding the k that ``gridcoherence info`` and
     :meth:`~gridcoherence.cases.loader.Case.spectrum_summary` report.
     """
-    return CoherencyReductor(model, embedding=embedding, random_state=random_state).reduce(
-        k, order=order, method=method, partition=partition)
+    structure = structure_preserving_reduction(model, k, partition=partition, embedding=embedding,
+                                               random_state=random_state)
+    return _network_reduction(structure, order, method, embedding=embedding, random_state=random_state,
+                              partition_given=partition is not None)
