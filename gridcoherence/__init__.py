@@ -36,7 +36,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "NetworkModel", "SwingTurbineNodes", "LTINodes", "StackedNodes", "Coupling",
             "build_laplacian", "validate_laplacian", "smallest_eigenpairs",
             "algebraic_connectivity", "DisconnectedNetworkError", "Step", "ExponentialApproach",
-            "Sinusoid", "Sampled"
+            "Sinusoid", "Sampled", "suggest_k"
         ],
         "cases": [
             "load_case", "list_cases", "Case", "CaseMetadata", "CaseError"
@@ -48,7 +48,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "reduction": [
             "balanced_truncation", "BalancedTruncation", "reduce_aggregate", "AggregateReduction",
             "germond_podmore_aggregate", "guggilam_aggregate", "spectral_clustering",
-            "SpectralClustering", "suggest_k", "structure_preserving_reduction", "ReducedNetwork",
+            "SpectralClustering", "structure_preserving_reduction", "ReducedNetwork",
             "reduce_network", "CoherencyReductor", "NetworkReduction"
         ],
         "report": [

@@ -99,12 +99,11 @@ def cmd_cases(args):
 
 
 def cmd_info(args):
-    from .reduction.clustering import suggest_k
+    from .models.eigengap import DEFAULT_MAX_CLUSTERS
 
     case = _load(args.case)
     model = case.model
-    k = min(args.eigenvalues, model.n)
-    summary = case.spectrum_summary(k)
+    summary = case.spectrum_summary(min(args.eigenvalues, model.n))
     passivity = model.nodes.passivity()
     lines = [
         f"case         {case.name}: {case.metadata.description}",
@@ -114,7 +113,8 @@ def cmd_info(args):
         f"lambda_2     {summary['lambda_2']:.6g}",
         "eigenvalues  " + ", ".join(f"{v:.6g}" for v in summary["eigenvalues"]),
         "gaps         " + ", ".join(f"{v:.4g}" for v in summary["gaps"]),
-        f"suggested k  {suggest_k(np.asarray(summary['eigenvalues']))} (largest eigengap)",
+        f"suggested k  {summary['suggested_k']} (largest relative eigengap lambda_(k+1)/lambda_k of L, "
+        f"k <= {DEFAULT_MAX_CLUSTERS}, lambda_k < lambda_(k+1); the k of reduce without --clusters)",
         f"passivity    output strictly passive: {passivity.all_strictly_passive} "
         f"(min eps = {np.min(passivity.epsilon):.4g}; {int(passivity.decided.sum())}/{model.n} decided)",
         f"coupling     positive real: {model.coupling.is_positive_real()}",

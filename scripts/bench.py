@@ -196,9 +196,9 @@ def state_space_responses(A, B, C, D):
 
 def lifted_responses(final, structure, model):
     """The pipeline's k-node model lifted to the original nodes: column and step response."""
-    restricted = structure.restrict_input(model.input_shape(INPUT_NODE))
-    column = structure.lift_output(final.transfer_matrix(1j * BAND_FREQUENCIES) @ restricted)
-    step = structure.lift_output(final.response(restricted, "step", STEP_TIMES).y)
+    restricted = structure.partition.restrict(model.input_shape(INPUT_NODE))
+    column = structure.partition.lift(final.transfer_matrix(1j * BAND_FREQUENCIES) @ restricted, axis=-1)
+    step = structure.partition.lift(final.response(restricted, "step", STEP_TIMES).y, axis=-1)
     return column, step
 
 
@@ -283,7 +283,7 @@ def case_end_to_end(name, k):
     disturbed = int(np.argmax(model.inertia))
 
     def lifted_step(u, t):
-        return structure.lift_output(final.response(structure.restrict_input(u), "step", t).y)
+        return structure.partition.lift(final.response(structure.partition.restrict(u), "step", t).y, axis=-1)
 
     # A ReducedNetwork is compared exactly; the fallback's plain k-node model by samples.
     compared = final if isinstance(final, ReducedNetwork) else lifted_step

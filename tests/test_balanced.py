@@ -7,7 +7,8 @@ import control
 import numpy as np
 import pytest
 
-from gridcoherence.reduction.balanced import balanced_truncation, dc_gain, stable_unstable_split
+from gridcoherence.models.lti import dc_gain, stable_unstable_split
+from gridcoherence.reduction.balanced import balanced_truncation
 
 # SLICOT's example input travels with the tests (BSD-3 notice in tests/data/slicot/README.md).
 SLICOT_DATA = Path(__file__).resolve().parent / "data" / "slicot" / "AB09ID.dat"

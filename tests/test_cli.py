@@ -45,6 +45,35 @@ def test_info_reports_spectrum_and_suggested_clusters():
     assert "suggested k  2" in result.stdout and "passivity" in result.stdout
 
 
+def _info_suggested_k(capsys, *args):
+    from gridcoherence.cli import main
+
+    assert main(["info", *args]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("suggested k"))
+    return int(line.split()[2])
+
+
+def test_info_reduce_and_spectrum_summary_suggest_the_same_k(capsys):
+    for name in gc.list_cases():
+        case = gc.load_case(name)
+        suggested = _info_suggested_k(capsys, name)
+        # however many eigenvalues info shows or spectrum_summary is asked for
+        assert _info_suggested_k(capsys, name, "--eigenvalues", "3") == suggested, name
+        assert case.spectrum_summary(2)["suggested_k"] == suggested, name
+        assert case.spectrum_summary(9)["suggested_k"] == suggested, name
+        assert gc.reduce_network(case.model).n_clusters == suggested, name
+        assert gc.CoherencyReductor(case.model).reduce(order=2).n_clusters == suggested, name
+
+
+def test_reduce_without_clusters_succeeds_on_a_complete_graph(tmp_path):
+    # coherent5: eigenvalues 0, 50, 50, 50, 50 -- no k in 2..4 leaves V_k determined
+    out = tmp_path / "coherent5"
+    result = run("reduce", "coherent5", "--points", "201", "--horizon", "20", "--out", out)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "reduction_summary.json").read_text())
+    assert summary["options"]["k"] == 1 and len(summary["clusters"]) == 1
+
+
 def test_reduce_writes_table_plots_and_a_model_that_round_trips(tmp_path):
     out = tmp_path / "out"
     result = run("reduce", "iceland", "--clusters", "3", "--order", "2", "--disturbance", "1",

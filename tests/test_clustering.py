@@ -1,20 +1,16 @@
-"""Spectral clustering: embeddings, eigengap suggestion, k-means robustness, partitions, bad input."""
+"""Spectral clustering: embeddings, eigengap suggestion, k-means robustness, bad input."""
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from gridcoherence.models.eigengap import suggest_k
 from gridcoherence.reduction.clustering import (
+    EigenpairCache,
     SpectralClustering,
-    as_labels,
-    canonical_labels,
     kmeans_labels,
-    labels_from_partition_matrix,
     misclassification_rate,
-    partition_matrix,
     spectral_clustering,
-    suggest_k,
 )
 from gridcoherence.studies.experiments.sbm_reduction import sbm341_sample as sbm341
 from gridcoherence.models.laplacian import DisconnectedNetworkError, build_laplacian
@@ -80,8 +76,48 @@ def test_suggest_k_relative_gap():
     assert suggest_k([0.0, 1.0, 1.1, 1.2, 50.0, 51.0], max_clusters=3) == 2
     with pytest.raises(ValueError, match="disconnected"):
         suggest_k([0.0, 0.0, 1.0])
-    with pytest.raises(ValueError, match="three"):
-        suggest_k([0.0, 1.0])
+    with pytest.raises(ValueError, match="two smallest"):
+        suggest_k([0.0])
+    with pytest.raises(ValueError, match="max_clusters"):
+        suggest_k([0.0, 1.0, 2.0], max_clusters=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        suggest_k([0.0, 1.0, np.nan])
+
+
+def test_suggest_k_skips_every_k_the_eigengap_check_rejects():
+    # All ratios equal: argmax alone would pick k = 2, where lambda_2 = lambda_3.
+    assert suggest_k([0.0, 50.0, 50.0, 50.0, 50.0]) == 1  # K_5: one coherent group
+    assert suggest_k([0.0, 1.0, 1.0, 1.0, 2.0, 2.0]) == 4  # 2 and 3 and 5 straddle repeats
+    # Another embedding's spectrum suggests k = 2, but L repeats an eigenvalue there.
+    assert suggest_k([0.0, 1.0, 5.0, 6.0]) == 2
+    assert suggest_k([0.0, 1.0, 5.0, 6.0], laplacian_eigenvalues=[0.0, 2.0, 2.0, 9.0]) == 3
+
+
+def test_suggested_k_is_accepted_by_the_clustering():
+    # K_6: eigenvalues 0, 6, 6, 6, 6, 6 -- no k in 2..5 is determined
+    L = build_laplacian([(i, j) for i in range(6) for j in range(i)])
+    result = spectral_clustering(L)
+    assert result.suggested_k_ == 1 and result.n_clusters_ == 1
+    assert result.labels_.tolist() == [0] * 6
+
+
+def test_given_k_reports_no_suggestion_from_too_few_eigenvalues():
+    sample = sbm341(80, 3)
+    assert spectral_clustering(sample.laplacian, 3).suggested_k_ is None
+    assert spectral_clustering(sample.laplacian, 10).suggested_k_ == 3  # 11 eigenvalues: enough
+
+
+def test_eigenpair_cache_computes_once_and_grows_on_demand():
+    sample = sbm341(80, 3)
+    cache = EigenpairCache(sample.laplacian, min_count=5)
+    first = cache.eigenpairs("laplacian", 2)
+    assert first.values.size == 5
+    assert cache.eigenpairs("laplacian", 4) is first
+    larger = cache.eigenpairs("laplacian", 8)
+    assert larger.values.size == 8
+    np.testing.assert_allclose(larger.values[:5], first.values, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="unknown embedding"):
+        cache.eigenpairs("bogus", 3)
 
 
 def test_kmeans_empty_clusters_are_refilled():
@@ -101,33 +137,18 @@ def test_kmeans_subsample_path():
     assert misclassification_rate(truth, labels) == 0.0
 
 
-def test_partition_helpers_roundtrip():
-    labels = as_labels([[4, 0], [1, 3], [2]], 5)
-    assert labels.tolist() == [0, 1, 2, 1, 0]
-    P = partition_matrix(labels)
-    assert P.shape == (5, 3) and sp.issparse(P)
-    assert labels_from_partition_matrix(P).tolist() == labels.tolist()
-    assert canonical_labels([5, 5, 2, 9]).tolist() == [0, 0, 1, 2]
+def test_misclassification_rate_matches_up_to_renaming():
     assert misclassification_rate([0, 0, 1, 1], [1, 1, 0, 0]) == 0.0
     assert misclassification_rate([0, 0, 1, 1], [0, 1, 1, 1]) == 0.25
 
 
-@pytest.mark.parametrize("partition, message", [
-    ([[0, 1], [1, 2]], "exactly once"),
-    ([[0, 1], []], "at least one node"),
-    ([0, 1], r"shape \(3,\)"),
-    (np.array([0.0, 1.0, 1.0]), "integers"),
-])
-def test_bad_partitions(partition, message):
-    with pytest.raises(ValueError, match=message):
-        as_labels(partition, 3)
-
-
 def test_bad_k_and_disconnected_graph():
     L = sbm341(80, 0).laplacian
-    for k in (0, 81, 2.5):
-        with pytest.raises(ValueError, match="n_clusters"):
+    for k in (0, 81, 2.5, np.nan, "3", True):
+        with pytest.raises(ValueError, match="n_clusters must be an integer between 1 and n = 80"):
             spectral_clustering(L, k)
+    with pytest.raises(ValueError, match="k must be an integer"):
+        kmeans_labels(np.zeros((5, 2)), 6)
     two_triangles = build_laplacian([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)],
                                     allow_disconnected=True)
     with pytest.raises(DisconnectedNetworkError):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.reduction.balanced import stable_unstable_split
+from gridcoherence.models.lti import stable_unstable_split
 from gridcoherence.cases.loader import load_case
 from gridcoherence.report.compare import COLUMNS, UNITS, compare_step_responses
 from gridcoherence.report.metrics import step_error_metrics
@@ -55,7 +55,7 @@ def test_table_agrees_with_metric_functions(kundur, kundur_table):
     u0 = np.eye(model.n)[0]
     assert list(table.columns) == list(COLUMNS) and table.attrs["units"] == UNITS
     assert table["model"].tolist() == ["original"] * 2 + ["k=2"] * 2
-    P = reduced.partition_matrix.toarray()
+    P = reduced.partition.matrix.toarray()
     for c in range(2):
         w = coi_weights(model, np.flatnonzero(reduced.labels == c))
         expected = step_error_metrics(group_system(model, u0, w), group_system(reduced, u0, w, P), STEP)
@@ -74,7 +74,7 @@ def test_features_against_fine_exact_responses(kundur, kundur_table):
     table = kundur_table
     u0 = np.eye(model.n)[0]
     fine = np.linspace(0.0, 20.0, 40001)
-    P = reduced.partition_matrix.toarray()
+    P = reduced.partition.matrix.toarray()
     for name, system_of in (("original", lambda w: group_system(model, u0, w)),
                             ("k=2", lambda w: group_system(reduced, u0, w, P))):
         for c in range(2):
@@ -265,7 +265,7 @@ def test_dissipative_coupling_gives_a_finite_hinf_error():
     # The same supremum from dense transfer functions on a fine grid (the reduction keeps the
     # total inertia, so the 1/(M s) terms cancel and the difference is bounded at w -> 0; below
     # 0.01 rad/s the plain solves lose the difference to cancellation, and it is flat there).
-    P = reduced.partition_matrix.toarray()
+    P = reduced.partition.matrix.toarray()
     w = np.logspace(-2, 3, 4001)
     u0 = np.eye(6)[0]
     for c, row in zip(range(2), rows.itertuples()):

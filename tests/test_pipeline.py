@@ -107,14 +107,115 @@ def test_unreadable_reduced_file(tmp_path):
         gc.load_reduced(bad)
 
 
-def test_from_parts_keeps_the_given_cluster_numbering():
-    """Node c of the reduced nodes is cluster c: labels [1, 1, 0, 0] must not be renumbered."""
-    nodes = gc.SwingTurbineNodes([1.0, 10.0], [0.1, 1.0])
-    reduced = gc.ReducedNetwork.from_parts(nodes, [[1.0, -1.0], [-1.0, 1.0]], "1/s", [1, 1, 0, 0],
-                                           cluster_inertia=[1.0, 10.0])
-    np.testing.assert_array_equal(reduced.labels, [1, 1, 0, 0])
+def test_from_parts_maps_node_c_to_the_cluster_labelled_c():
+    """Node c of the reduced nodes (row c of L_k) is the cluster labelled c, in any numbering."""
+    nodes = gc.SwingTurbineNodes([1.0, 2.0, 3.0], [0.1, 0.2, 0.3])
+    Lk = np.array([[2.0, -2.0, 0.0], [-2.0, 3.0, -1.0], [0.0, -1.0, 1.0]])
+    given = np.array([2, 2, 0, 1, 1])
+    reduced = gc.ReducedNetwork.from_parts(nodes, Lk, "1/s", given, inertia=[1.0, 2.0, 3.0])
+    assert reduced.labels.tolist() == [0, 0, 1, 2, 2]  # canonical, nodes reordered with it
+    np.testing.assert_array_equal(reduced.inertia, [3.0, 1.0, 2.0])
     s = 0.5j
-    lifted = reduced.lifted_transfer_matrix(s, columns=[2])
-    np.testing.assert_allclose(lifted[2, 0], reduced.transfer_matrix(s)[0, 0])
+    # The k-node network as given, lifted by hand: original node i sees cluster given[i].
+    T = gc.NetworkModel(nodes, Lk).transfer_matrix(s)
+    np.testing.assert_allclose(reduced.lifted_transfer_matrix(s), T[np.ix_(given, given)], rtol=1e-12)
     with pytest.raises(ValueError, match="every cluster used"):
-        gc.ReducedNetwork.from_parts(nodes, [[1.0, -1.0], [-1.0, 1.0]], "1/s", [0, 0, 2, 2])
+        gc.ReducedNetwork.from_parts(nodes.subset([0, 1]), [[1.0, -1.0], [-1.0, 1.0]], "1/s", [0, 0, 2, 2])
+
+
+# ---------------------------------------------------------------------------- computed once
+def _count_calls(monkeypatch, module, name):
+    calls = []
+    original = getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+@pytest.mark.parametrize("embedding", ["laplacian", "inertia"])
+def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, iceland, embedding):
+    from gridcoherence.reduction import clustering
+
+    laplacian_solves = _count_calls(monkeypatch, clustering, "smallest_eigenpairs")
+    pencil_solves = _count_calls(monkeypatch, clustering, "_generalized_smallest")
+    reductor = gc.CoherencyReductor(iceland, embedding=embedding)
+    results = [reductor.reduce(k) for k in (3, 2, None, 4)]
+    results.append(reductor.reduce(partition=results[0].labels))
+    assert len(laplacian_solves) == 1
+    assert len(pencil_solves) == (embedding == "inertia")
+    # ... and every reduction equals a fresh one made from scratch.
+    assert [r.n_clusters for r in results] == [3, 2, results[2].n_clusters, 4, 3]
+    fresh = gc.reduce_network(iceland, 3, embedding=embedding)  # computes only the 4 pairs it needs
+    assert results[0].options == fresh.options
+    np.testing.assert_array_equal(results[0].labels, fresh.labels)
+    Lk = fresh.structure.reduced_laplacian
+    np.testing.assert_allclose(results[0].structure.reduced_laplacian, Lk, rtol=1e-9, atol=1e-12 * np.abs(Lk).max())
+
+
+def test_structure_preserving_reduction_validates_the_laplacian_once(monkeypatch):
+    import sys
+
+    from gridcoherence.models import laplacian
+
+    model, _ = _sbm_model(80, 1)
+    calls = []
+    original = laplacian.validate_laplacian
+
+    def counting(L, **kwargs):
+        calls.append(L.shape)
+        return original(L, **kwargs)
+
+    for module in list(sys.modules.values()):  # every module that imported the function
+        if getattr(module, "validate_laplacian", None) is original:
+            monkeypatch.setattr(module, "validate_laplacian", counting)
+    for arguments in ({"k": 3}, {}, {"partition": [np.arange(20), np.arange(20, 60), np.arange(60, 80)]},
+                      {"k": 3, "embedding": "inertia"}):
+        calls.clear()
+        reduced = gc.structure_preserving_reduction(model, **arguments)
+        assert reduced.n == 3
+        # The k x k L_k is validated too, when it becomes the reduced NetworkModel's Laplacian.
+        assert calls.count((80, 80)) == 1, arguments
+
+
+def _sbm_model(n, seed):
+    from gridcoherence.cases.sbm import random_family_nodes
+    from gridcoherence.studies.experiments.sbm_reduction import sbm341_sample
+
+    sample = sbm341_sample(n, seed)
+    return gc.NetworkModel(random_family_nodes(n, random_state=seed), sample.laplacian), sample
+
+
+# ---------------------------------------------------------------------------- one centre of inertia
+def test_reduced_lifted_and_original_centres_of_inertia_are_one_quantity():
+    """Feedthrough nodes have no inertia: the COI weights fall back to equal ones everywhere."""
+    import control
+
+    rng = np.random.default_rng(4)
+    systems = [control.tf([1.0, a], [1.0, a + 0.5]) for a in rng.uniform(0.5, 2.0, 7)]
+    L = gc.build_laplacian([(0, 1, 9), (1, 2, 9), (0, 2, 9), (3, 4, 9), (4, 5, 9), (5, 6, 9), (3, 6, 9),
+                            (2, 3, 0.1)])
+    model = gc.NetworkModel(gc.LTINodes(systems), L, coupling="1")
+    assert np.all(model.nodes.inertia() == 0) and np.all(model.inertia == 1.0)
+    reduced = gc.structure_preserving_reduction(model, 2)
+    assert reduced.sizes.tolist() == [3, 4]
+    np.testing.assert_array_equal(reduced.inertia, [3.0, 4.0])  # cluster totals, not the aggregates' own
+    t = np.linspace(0.0, 5.0, 51)
+    lifted = reduced.lifted_response(0, "step", t)
+    own = reduced.response(reduced.partition.restrict(np.eye(7)[0]), "step", t)
+    np.testing.assert_allclose(lifted.y_coi, own.y_coi, rtol=1e-12)
+    np.testing.assert_allclose(lifted.y_coi, lifted.y.mean(axis=1), rtol=1e-12)  # original's COI of lifted y
+    # the group COI of a comparison table uses the same weights
+    W = model.center_of_inertia_weights([reduced.partition.members(c) for c in range(2)]).toarray()
+    np.testing.assert_allclose(W @ np.ones(7), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(W[1, 3:], 0.25, rtol=1e-14)
+
+
+def test_order_reduced_machines_keep_the_cluster_inertias(iceland_k3):
+    np.testing.assert_array_equal(iceland_k3.model.inertia, iceland_k3.structure.inertia)
+    np.testing.assert_allclose(iceland_k3.structure.inertia,
+                               iceland_k3.structure.partition.restrict(iceland_k3.structure.original.inertia),
+                               rtol=1e-14)

@@ -94,23 +94,29 @@ class Case:
         return self.metadata.name
 
     def spectrum_summary(self, k=6):
-        """lambda_2 and the gaps of the k smallest Laplacian eigenvalues.
+        """lambda_2, the gaps of the k smallest Laplacian eigenvalues and the suggested number of clusters.
 
         Returns
         -------
         dict
             ``eigenvalues`` (k smallest, ascending), ``lambda_2``, ``gaps``
-            (lambda_{i+1} - lambda_i for i = 1..k-1), ``largest_gap_after`` (the i with the
-            largest gap among i >= 2, i.e. a natural cluster count).
+            (lambda_{i+1} - lambda_i for i = 1..k-1) and ``suggested_k``: the package's one
+            eigengap rule, :func:`gridcoherence.models.eigengap.suggest_k`, on the
+            ``min(n, DEFAULT_MAX_CLUSTERS + 1)`` smallest eigenvalues of L (the Laplacian
+            embedding, whatever k is) -- the k that ``gridcoherence info`` reports and that
+            :func:`gridcoherence.reduce_network` uses without k (None for a single node).
         """
-        k = min(k, self.model.n)
-        values = smallest_eigenpairs(self.model.laplacian, k).values
-        gaps = np.diff(values)
+        from ..models.eigengap import suggest_k, suggestion_count
+
+        n = self.model.n
+        k = min(k, n)
+        values = smallest_eigenpairs(self.model.laplacian, max(k, suggestion_count(n))).values
+        gaps = np.diff(values[:k])
         return {
-            "eigenvalues": values.tolist(),
+            "eigenvalues": values[:k].tolist(),
             "lambda_2": float(values[1]) if k > 1 else 0.0,
             "gaps": gaps.tolist(),
-            "largest_gap_after": int(np.argmax(gaps[1:]) + 2) if gaps.size > 1 else None,
+            "suggested_k": suggest_k(values) if n > 1 else None,
         }
 
 

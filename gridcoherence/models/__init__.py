@@ -5,7 +5,9 @@ The lowest layer: it imports only numpy, scipy, python-control and the package's
 helpers, never cases, coherence, reduction, report or studies.
 
 * :mod:`~gridcoherence.models.coupling` -- coupling dynamics f(s) between a network's nodes.
+* :mod:`~gridcoherence.models.eigengap` -- the eigengap rules: the suggested number of clusters k and the check that V_k is determined.
 * :mod:`~gridcoherence.models.laplacian` -- graph Laplacians: construction, validation and the smallest eigenpairs.
+* :mod:`~gridcoherence.models.lti` -- continuous-time LTI helpers: model validation, DC gain, stable/unstable split.
 * :mod:`~gridcoherence.models.network` -- the network model: nodes g_i(s) coupled through f(s) and a Laplacian L.
 * :mod:`~gridcoherence.models.nodes` -- node dynamics: the SISO transfer functions g_i(s) sitting at the nodes of a network.
 * :mod:`~gridcoherence.models.simulate` -- time responses of sparse LTI systems to inputs of a fixed spatial shape.
@@ -18,12 +20,20 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["coupling", "laplacian", "network", "nodes", "simulate"],
+    submodules=["coupling", "eigengap", "laplacian", "lti", "network", "nodes", "simulate"],
     submod_attrs={
         "coupling": ["Coupling", "as_coupling"],
+        "eigengap": [
+            "suggest_k", "check_eigengap", "suggestion_count", "DEFAULT_MAX_CLUSTERS",
+            "DEGENERACY_RTOL"
+        ],
         "laplacian": [
             "build_laplacian", "validate_laplacian", "laplacian_components", "smallest_eigenpairs",
             "algebraic_connectivity", "DisconnectedNetworkError", "LaplacianSpectrum"
+        ],
+        "lti": [
+            "as_continuous_statespace", "as_stable_weight", "dc_gain", "stable_unstable_split",
+            "default_stability_margin"
         ],
         "network": ["NetworkModel", "NetworkRealization", "disturbance_shape"],
         "nodes": [

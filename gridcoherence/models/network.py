@@ -88,7 +88,8 @@ class NetworkModel:
     laplacian : scipy.sparse.csr_matrix
     coupling : Coupling
     inertia : ndarray
-        COI weights m_i (high-frequency coefficient of g_i^{-1}; all equal if none).
+        The centre-of-inertia weights m_i: the high-frequency coefficient of g_i^{-1}
+        (all equal if no node has one); see :meth:`center_of_inertia_weights`.
 
     Examples
     --------
@@ -249,9 +250,40 @@ class NetworkModel:
         return control.ss(real.A.toarray(), real.B.toarray(), real.C.toarray(), real.D.toarray())
 
     # ------------------------------------------------------------------ time domain
+    def center_of_inertia_weights(self, groups=None):
+        """Centre-of-inertia weights m_i / sum_{j in I} m_j of node groups, a sparse (groups x n) matrix.
+
+        The package's one definition of a centre of inertia (COI): within each group I
+        the nodes are weighted by :attr:`inertia`; a group whose nodes have no inertia
+        at all (feedthrough nodes) gets their plain mean.
+
+        Parameters
+        ----------
+        groups : sequence of array_like of int, optional
+            Node indices of each group; by default one group of all nodes.
+
+        Examples
+        --------
+        >>> from gridcoherence import NetworkModel, SwingTurbineNodes
+        >>> model = NetworkModel(SwingTurbineNodes(m=[1.0, 3.0, 2.0], d=0.1), [(0, 1), (1, 2)])
+        >>> model.center_of_inertia_weights([[0, 1], [2]]).toarray().tolist()
+        [[0.25, 0.75, 0.0], [0.0, 0.0, 1.0]]
+        """
+        members = [np.arange(self.n)] if groups is None else [np.asarray(g, dtype=np.int64).ravel()
+                                                              for g in groups]
+        rows, cols, values = [], [], []
+        for g, nodes in enumerate(members):
+            m = self.inertia[nodes]
+            total = m.sum()
+            rows.append(np.full(nodes.size, g))
+            cols.append(nodes)
+            values.append(m / total if total > 0 else np.full(nodes.size, 1.0 / nodes.size))
+        return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(len(members), self.n))
+
     def center_of_inertia(self, y):
-        """y_COI = sum_i m_i y_i / sum_i m_i along the last axis of ``y``."""
-        return np.asarray(y) @ self.inertia / self.inertia.sum()
+        """y_COI along the last axis of ``y``: :meth:`center_of_inertia_weights` of all nodes applied."""
+        return np.asarray(y) @ self.center_of_inertia_weights().toarray()[0]
 
     def response(self, u0, signal="step", t=None, *, x0=None):
         """Every node's output and the COI output for the input u(t) = u0 sigma(t).

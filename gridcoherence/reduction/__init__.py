@@ -5,9 +5,11 @@ Imports :mod:`~gridcoherence.models` and :mod:`~gridcoherence.coherence`; never
 :mod:`~gridcoherence.report`, :mod:`~gridcoherence.studies` or the command line.
 
 * :mod:`~gridcoherence.reduction.balanced` -- frequency-weighted balanced truncation of continuous-time LTI systems.
+* :mod:`~gridcoherence.reduction.band` -- how well a structure-preserving reduced network approximates the original (Sec. 3.2).
 * :mod:`~gridcoherence.reduction.clustering` -- spectral clustering of a network Laplacian into coherent groups (Algorithm 1, step 1).
 * :mod:`~gridcoherence.reduction.machines` -- reduced-order aggregate machines for a coherent group (dissertation Sec. 3.3).
-* :mod:`~gridcoherence.reduction.pipeline` -- the whole reduction pipeline: clusters, aggregates, structure-preserving network,
+* :mod:`~gridcoherence.reduction.partition` -- partitions of a network's nodes into k clusters {I_1..I_k} (Algorithm 1, Sec. 3.2).
+* :mod:`~gridcoherence.reduction.pipeline` -- the whole reduction pipeline: clusters, aggregates, L_k and reduced aggregate machines.
 * :mod:`~gridcoherence.reduction.structure` -- structure-preserving reduction of a network to k aggregate nodes (Algorithm 1, Sec. 3.2).
 
 Every public name of these modules is importable from this package; each loads on
@@ -18,28 +20,29 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["balanced", "clustering", "machines", "pipeline", "structure"],
+    submodules=["balanced", "band", "clustering", "machines", "partition", "pipeline", "structure"],
     submod_attrs={
         "balanced": [
-            "BalancedTruncation", "balanced_truncation", "as_continuous_statespace",
-            "as_stable_weight", "stable_unstable_split", "controllability_factor",
-            "observability_factor", "weighted_gramian_factors", "project_balanced", "dc_gain"
+            "BalancedTruncation", "balanced_truncation", "controllability_factor",
+            "observability_factor", "weighted_gramian_factors", "project_balanced"
+        ],
+        "band": [
+            "BandError", "band_error", "lowrank_transfer_matrix", "thm38_bound", "thm38_right_side"
         ],
         "clustering": [
-            "SpectralClustering", "spectral_clustering", "suggest_k", "check_eigengap",
-            "kmeans_labels", "as_labels", "canonical_labels", "partition_matrix",
-            "labels_from_partition_matrix", "cluster_sizes", "misclassification_rate", "EMBEDDINGS",
-            "DEFAULT_MAX_CLUSTERS"
+            "SpectralClustering", "spectral_clustering", "EigenpairCache", "kmeans_labels",
+            "misclassification_rate", "EMBEDDINGS"
         ],
         "machines": [
             "DEFAULT_WEIGHTS", "AggregateInterpretation", "AggregateReduction", "reduce_aggregate",
             "interpret_machine", "first_order_terms", "closed_loop_system", "turbine_system",
             "germond_podmore_aggregate", "ArrowMatrix", "guggilam_aggregate"
         ],
+        "partition": ["Partition", "as_partition", "as_labels", "check_n_clusters"],
         "pipeline": ["CoherencyReductor", "NetworkReduction", "reduce_network"],
         "structure": [
             "refine_embedding", "reduced_laplacian", "block_ideal_residual", "is_block_ideal",
-            "thm38_bound", "BandError", "ReducedNetwork", "structure_preserving_reduction"
+            "ReducedNetwork", "structure_preserving_reduction"
         ],
     },
 )

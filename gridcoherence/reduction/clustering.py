@@ -2,7 +2,8 @@
 
 The k smallest eigenvectors of the Laplacian L (the spectral embedding V_k) place
 tightly coupled nodes close together; k-means on the rows of V_k returns the partition
-that Algorithm 1 aggregates. Three embeddings are offered:
+(:class:`~gridcoherence.reduction.partition.Partition`) that Algorithm 1 aggregates.
+Three embeddings are offered:
 
 * ``"laplacian"`` -- eigenvectors of L itself. This is what the dissertation's
   Algorithm 1 uses, and the refinement (3.34) and the reduced Laplacian need exactly
@@ -15,11 +16,13 @@ that Algorithm 1 aggregates. Three embeddings are offered:
 
 All three are generalized symmetric problems L v = lambda B v with a positive diagonal B
 (B = I for ``"laplacian"``) and the constant vector in the kernel, so one solver serves
-them. k-means uses k-means++ seeding with several seeded restarts (a single random
-start fails in about a quarter of the draws of the (3.41) SBM at n = 80).
-When the user does not give k it is taken at the largest relative eigengap
-lambda_{k+1} / lambda_k (:func:`suggest_k`); a known partition (e.g. control areas) can
-be passed instead of clustering (:func:`as_labels`).
+them; :class:`EigenpairCache` keeps what it computed for one network, so several
+reductions of it share one eigensolve. k-means uses k-means++ seeding with several
+seeded restarts (a single random start fails in about a quarter of the draws of the
+(3.41) SBM at n = 80). When the user does not give k it is
+:func:`~gridcoherence.models.eigengap.suggest_k` on the clustered embedding's
+eigenvalues, the package's one eigengap rule; a known partition (e.g. control areas)
+can be passed to the reduction instead of clustering.
 """
 
 from __future__ import annotations
@@ -32,120 +35,28 @@ import scipy.optimize as sopt
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..models.laplacian import DENSE_EIGEN_LIMIT, smallest_eigenpairs, validate_laplacian
+from ..models.eigengap import DEFAULT_MAX_CLUSTERS, check_eigengap, suggest_k, suggestion_count
+from ..models.laplacian import DENSE_EIGEN_LIMIT, LaplacianSpectrum, smallest_eigenpairs, validate_laplacian
+from .partition import Partition, check_n_clusters
 
 __all__ = [
     "SpectralClustering",
     "spectral_clustering",
-    "suggest_k",
-    "check_eigengap",
+    "EigenpairCache",
     "kmeans_labels",
-    "as_labels",
-    "canonical_labels",
-    "partition_matrix",
-    "labels_from_partition_matrix",
-    "cluster_sizes",
     "misclassification_rate",
     "EMBEDDINGS",
-    "DEFAULT_MAX_CLUSTERS",
 ]
 
 #: Embedding variants accepted by :func:`spectral_clustering`.
 EMBEDDINGS = ("laplacian", "normalized", "inertia")
 
-#: Largest k considered by the eigengap suggestion when the user does not give k.
-DEFAULT_MAX_CLUSTERS = 10
-
 #: Above this many nodes k-means is fitted on a seeded subsample and every node is then
 #: assigned to its nearest centre: the restarts cost O(sample k d) instead of O(n k d).
 KMEANS_SAMPLE_LIMIT = 50_000
 
-#: Relative size of lambda_{k+1} - lambda_k below which V_k is not determined by L.
-DEGENERACY_RTOL = 1e-8
 
-
-# ---------------------------------------------------------------------------- partitions
-def canonical_labels(labels):
-    """Relabel clusters 0..k-1 in order of their smallest node index.
-
-    Cluster 0 is the one holding node 0, and so on; this makes a partition's labels
-    independent of how k-means happened to number its centres. O(n).
-
-    Examples
-    --------
-    >>> canonical_labels([2, 2, 0, 1, 0]).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    labels = np.asarray(labels)
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[inverse.ravel()]
-
-
-def as_labels(partition, n):
-    """Validate a partition of nodes 0..n-1 and return canonical labels (see :func:`canonical_labels`).
-
-    Parameters
-    ----------
-    partition : array_like of int, shape (n,), or sequence of array_like of int
-        Either a cluster label per node (any integers; they are renumbered), or a
-        list of node-index groups (e.g. known areas) that together cover 0..n-1
-        exactly once.
-    n : int
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
-
-    Examples
-    --------
-    >>> as_labels([[3, 0], [1, 2]], 4).tolist()
-    [0, 1, 1, 0]
-    """
-    is_groups = isinstance(partition, (list, tuple)) and len(partition) > 0 and all(
-        np.ndim(group) == 1 for group in partition)
-    if is_groups:
-        groups = [np.asarray(group, dtype=np.int64).ravel() for group in partition]
-        if any(group.size == 0 for group in groups):
-            raise ValueError("every group of the partition must hold at least one node")
-        everything = np.concatenate(groups)
-        if not np.array_equal(np.sort(everything), np.arange(n)):
-            raise ValueError(f"the groups must cover node indices 0..{n - 1} exactly once")
-        labels = np.empty(n, dtype=np.int64)
-        for c, group in enumerate(groups):
-            labels[group] = c
-    else:
-        labels = np.asarray(partition)
-        if labels.shape != (n,):
-            raise ValueError(f"labels must have shape ({n},), got {labels.shape}")
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError("labels must be integers")
-    return canonical_labels(labels)
-
-
-def cluster_sizes(labels, k=None):
-    """|I_i| for every cluster label 0..k-1."""
-    labels = np.asarray(labels)
-    return np.bincount(labels, minlength=int(labels.max()) + 1 if k is None else k)
-
-
-def partition_matrix(labels, k=None):
-    """P = [1_{I_1} ... 1_{I_k}] of (3.29) as a sparse n x k 0/1 matrix (CSR)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    k = int(labels.max()) + 1 if k is None else int(k)
-    n = labels.size
-    return sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, k))
-
-
-def labels_from_partition_matrix(P):
-    """Inverse of :func:`partition_matrix`: the column holding each row's single 1."""
-    P = sp.csr_matrix(P)
-    if np.any(np.diff(P.indptr) != 1) or not np.all(P.data == 1.0):
-        raise ValueError("a partition matrix has exactly one entry 1 in every row")
-    return P.indices.astype(np.int64)
-
-
+# ---------------------------------------------------------------------------- accuracy
 def misclassification_rate(true_labels, found_labels):
     """Fraction of nodes misplaced under the best matching of found to true clusters.
 
@@ -159,41 +70,6 @@ def misclassification_rate(true_labels, found_labels):
     np.add.at(table, (true_labels, found_labels), 1.0)
     rows, cols = sopt.linear_sum_assignment(table, maximize=True)
     return float(1.0 - table[rows, cols].sum() / true_labels.size)
-
-
-# ---------------------------------------------------------------------------- eigengap
-def suggest_k(eigenvalues, max_clusters=None):
-    """Number of clusters at the largest relative eigengap lambda_{k+1} / lambda_k.
-
-    Parameters
-    ----------
-    eigenvalues : array_like
-        Smallest eigenvalues of a connected Laplacian (or of M^{-1} L), ascending,
-        starting with the zero eigenvalue.
-    max_clusters : int, optional
-        Largest k considered (default: all that the given eigenvalues allow).
-
-    Returns
-    -------
-    int
-        k in 2..max_clusters. The ratio is the right scale: the reduction error
-        behaves like 1 / lambda_{k+1} and the embedding's sensitivity like
-        lambda_k / lambda_{k+1} (Davis-Kahan). k = 1 is never suggested (the ratio is
-        infinite there); one cluster is a modelling choice, Sec. 3.1.
-
-    Examples
-    --------
-    >>> suggest_k([0.0, 1.0, 1.2, 30.0, 31.0])
-    3
-    """
-    values = np.asarray(eigenvalues, dtype=float)
-    last = values.size - 1 if max_clusters is None else min(int(max_clusters), values.size - 1)
-    if last < 2:
-        raise ValueError("suggest_k needs at least the three smallest eigenvalues")
-    if values[1] <= 0:
-        raise ValueError("lambda_2 = 0: the graph is disconnected; the eigengap is not defined")
-    ratios = values[2:last + 1] / values[1:last]
-    return int(np.argmax(ratios)) + 2
 
 
 # ---------------------------------------------------------------------------- embedding
@@ -242,16 +118,86 @@ def _embedding_weight(L, variant, inertia):
     return weight
 
 
-def _embedding(L, count, variant, inertia, eigen_method, random_state):
-    """``count`` smallest eigenpairs of the variant's problem, first vector constant positive."""
+def _embedding_eigenpairs(L, count, variant, inertia, eigen_method, random_state):
+    """``count`` smallest eigenpairs of the variant's problem, first vector constant positive.
+
+    ``L`` is a validated connected Laplacian (CSR). Negative edge weights are accepted as
+    long as L stays positive semidefinite: a negative eigenvalue raises.
+    """
     weight = _embedding_weight(L, variant, inertia)
     if weight is None:
-        spectrum = smallest_eigenpairs(L, count, method=eigen_method, random_state=random_state)
-        return spectrum.values, spectrum.vectors, spectrum.method
+        return smallest_eigenpairs(L, count, method=eigen_method, random_state=random_state)
     values, vectors, method = _generalized_smallest(L, weight, count, eigen_method, random_state)
+    scale = max(1.0, float(abs(L).sum(axis=1).max()) / float(weight.min()))
+    if values.min() < -1e-8 * scale:
+        raise ValueError(f"the {variant!r} problem has a negative eigenvalue {values.min():.3g}: "
+                         "the Laplacian is not positive semidefinite")
     values[0] = 0.0  # the kernel is exactly the constant vector (connected graph)
     vectors[:, 0] = np.abs(vectors[:, 0])
-    return values, vectors, method
+    return LaplacianSpectrum(values, vectors, method)
+
+
+class EigenpairCache:
+    """The smallest eigenpairs of one connected network's embeddings, each computed once.
+
+    Algorithm 1 needs the eigenpairs of L (and of the clustered embedding's problem, when
+    that is another one) for every k it is run with; this object computes them on first
+    use and hands the same ones to every later reduction of the network
+    (:class:`~gridcoherence.reduction.pipeline.CoherencyReductor` keeps one).
+
+    Parameters
+    ----------
+    laplacian : sparse matrix or ndarray, shape (n, n)
+        A connected Laplacian, validated here once and trusted afterwards. Negative edge
+        weights are accepted (Algorithm 1 allows them) while L stays positive
+        semidefinite.
+    inertia : array_like, shape (n,), optional
+        Node inertias, for the ``"inertia"`` embedding.
+    eigen_method : str
+        Passed to :func:`gridcoherence.models.laplacian.smallest_eigenpairs`.
+    random_state : int
+        Seed of the iterative eigensolvers.
+    min_count : int
+        Fewest eigenpairs computed at once; a reductor asks for
+        ``max_clusters + 1`` so that one computation serves the k suggestion and every
+        k <= max_clusters.
+
+    Attributes
+    ----------
+    laplacian : scipy.sparse.csr_matrix
+        The validated Laplacian.
+    n : int
+    """
+
+    def __init__(self, laplacian, *, inertia=None, eigen_method="auto", random_state=0, min_count=1):
+        self.laplacian = validate_laplacian(laplacian, allow_negative_weights=True)
+        self.n = self.laplacian.shape[0]
+        self.inertia = inertia
+        self.eigen_method = eigen_method
+        self.random_state = random_state
+        self.min_count = int(min_count)
+        self._computed = {}
+
+    def eigenpairs(self, embedding, count):
+        """At least min(n, ``count``) smallest eigenpairs of ``embedding``'s problem.
+
+        Computed on the first request (min(n, max(count, min_count)) of them) and again
+        only when a later request needs more.
+
+        Returns
+        -------
+        LaplacianSpectrum
+            ``values`` ascending with ``values[0] = 0``, ``vectors`` B-orthonormal.
+        """
+        if embedding not in EMBEDDINGS:
+            raise ValueError(f"unknown embedding {embedding!r}; use one of {EMBEDDINGS}")
+        count = min(self.n, int(count))
+        spectrum = self._computed.get(embedding)
+        if spectrum is None or spectrum.values.size < count:
+            spectrum = _embedding_eigenpairs(self.laplacian, min(self.n, max(count, self.min_count)),
+                                             embedding, self.inertia, self.eigen_method, self.random_state)
+            self._computed[embedding] = spectrum
+        return spectrum
 
 
 # ---------------------------------------------------------------------------- k-means
@@ -294,7 +240,8 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
     Returns
     -------
     labels : ndarray of int64, shape (n,)
-        Canonical labels (:func:`canonical_labels`), every cluster non-empty.
+        Canonical labels (:class:`~gridcoherence.reduction.partition.Partition`), every
+        cluster non-empty.
     n_repaired : int
         Number of empty clusters that had to be refilled (see ``_fill_empty_clusters``).
 
@@ -304,15 +251,22 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
     for the assignment.
     """
     X = np.ascontiguousarray(X, dtype=float)
-    n = X.shape[0]
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and n = {n}, got {k}")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty (n, d) array, got shape {X.shape}")
+    k = check_n_clusters(k, X.shape[0])
     if not np.all(np.isfinite(X)):
         raise ValueError("the embedding holds non-finite values")
+    partition, repaired = _kmeans(X, k, n_init, random_state, sample_limit)
+    return partition.labels, repaired
+
+
+def _kmeans(X, k, n_init, random_state, sample_limit=KMEANS_SAMPLE_LIMIT):
+    """:func:`kmeans_labels` on validated input: (Partition, number of refilled clusters)."""
     # Imported here: scikit-learn costs ~0.8 s at start-up, which every CLI command paid.
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
+    n = X.shape[0]
     rng = np.random.default_rng(random_state)
     sample = np.sort(rng.choice(n, size=sample_limit, replace=False)) if n > sample_limit else None
     model = KMeans(n_clusters=k, init="k-means++", n_init=n_init,
@@ -323,7 +277,7 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
         model.fit(X if sample is None else X[sample])
     labels = model.labels_ if sample is None else model.predict(X)
     labels, repaired = _fill_empty_clusters(X, labels.astype(np.int64), model.cluster_centers_.copy(), k)
-    return canonical_labels(labels), repaired
+    return Partition(labels), repaired
 
 
 # ---------------------------------------------------------------------------- estimator
@@ -333,8 +287,9 @@ class SpectralClustering:
     Parameters
     ----------
     n_clusters : int, optional
-        k. When omitted it is suggested from the largest relative eigengap among the
-        ``max_clusters + 1`` smallest eigenvalues (:func:`suggest_k`).
+        k. When omitted it is :func:`~gridcoherence.models.eigengap.suggest_k` on the
+        ``min(n, max_clusters + 1)`` smallest eigenvalues of the clustered embedding's
+        problem: the largest relative eigengap among the k that leave V_k determined.
     embedding : {"laplacian", "normalized", "inertia"}
         Which eigenvectors to cluster (module docstring). Algorithm 1 uses
         ``"laplacian"``.
@@ -350,14 +305,18 @@ class SpectralClustering:
 
     Attributes
     ----------
+    partition_ : Partition
+        The clusters found.
     labels_ : ndarray of int64, shape (n,)
-        Cluster of every node, canonical numbering (cluster 0 holds node 0).
+        Cluster of every node, canonical numbering (cluster 0 holds node 0):
+        ``partition_.labels``.
     n_clusters_ : int
         The k used.
     suggested_k_ : int or None
-        Eigengap suggestion (None when fewer than three eigenvalues were computed).
+        The eigengap suggestion; None when k was given and fewer than
+        ``min(n, max_clusters + 1)`` eigenvalues were computed.
     eigenvalues_ : ndarray
-        The smallest eigenvalues computed (k + 1 of them when k < n, so
+        The smallest eigenvalues computed (at least k + 1 of them when k < n, so
         ``eigenvalues_[k]`` is lambda_{k+1}), of L or of the variant's pencil.
     embedding_ : ndarray, shape (n, k)
         The eigenvectors clustered; for ``"laplacian"`` this is V_k, orthonormal, first
@@ -402,7 +361,8 @@ class SpectralClustering:
         laplacian : sparse matrix or ndarray, shape (n, n)
             A connected Laplacian (a disconnected one raises
             :class:`~gridcoherence.models.laplacian.DisconnectedNetworkError`: reduce each
-            component separately).
+            component separately). Negative edge weights are accepted while L stays
+            positive semidefinite.
         inertia : array_like, shape (n,), optional
             Node inertias, required by the ``"inertia"`` embedding.
 
@@ -412,59 +372,42 @@ class SpectralClustering:
         """
         if self.embedding not in EMBEDDINGS:
             raise ValueError(f"unknown embedding {self.embedding!r}; use one of {EMBEDDINGS}")
-        L = validate_laplacian(laplacian)
-        n = L.shape[0]
-        k = self.n_clusters
-        if k is not None:
-            if isinstance(k, bool) or int(k) != k:
-                raise ValueError(f"n_clusters must be an integer, got {k!r}")
-            k = int(k)
-            if not 1 <= k <= n:
-                raise ValueError(f"n_clusters must be between 1 and n = {n}, got {k}")
-            count = min(n, k + 1)
-        else:
-            if n < 3:
-                raise ValueError(f"cannot suggest a number of clusters for n = {n} nodes; give n_clusters")
-            count = min(n, int(self.max_clusters) + 1)
-        values, vectors, method = _embedding(L, count, self.embedding, inertia, self.eigen_method,
-                                             self.random_state)
-        self.eigenvalues_ = values
-        self.eigen_method_ = method
-        self.suggested_k_ = suggest_k(values, self.max_clusters) if values.size >= 3 else None
+        eigenpairs = EigenpairCache(laplacian, inertia=inertia, eigen_method=self.eigen_method,
+                                    random_state=self.random_state)
+        n = eigenpairs.n
+        k = None if self.n_clusters is None else check_n_clusters(self.n_clusters, n, "n_clusters")
+        count = suggestion_count(n, self.max_clusters) if k is None else k + 1
+        return self._fit_eigenpairs(eigenpairs.eigenpairs(self.embedding, count), k)
+
+    def _fit_eigenpairs(self, spectrum, k, laplacian_eigenvalues=None):
+        """Cluster with the embedding's eigenpairs already computed (inputs trusted).
+
+        ``spectrum`` holds at least k + 1 pairs (or all n), or the suggestion's
+        ``min(n, max_clusters + 1)`` when k is None; ``laplacian_eigenvalues`` are L's,
+        when the embedding is another one and Algorithm 1 also needs L's V_k determined.
+        """
+        values = spectrum.values
+        n = spectrum.vectors.shape[0]
+        self.eigenvalues_, self.eigen_method_ = values, spectrum.method
+        self.suggested_k_ = None
+        if values.size >= suggestion_count(n, self.max_clusters):
+            self.suggested_k_ = suggest_k(values, self.max_clusters, laplacian_eigenvalues=laplacian_eigenvalues)
         if k is None:
             k = self.suggested_k_
         check_eigengap(values, k)
         self.n_clusters_ = k
-        self.embedding_ = np.ascontiguousarray(vectors[:, :k])
-        self.labels_, self.n_empty_repaired_ = kmeans_labels(
-            self.embedding_, k, n_init=self.n_init, random_state=self.random_state)
+        self.embedding_ = np.ascontiguousarray(spectrum.vectors[:, :k])
+        self.partition_, self.n_empty_repaired_ = _kmeans(self.embedding_, k, self.n_init, self.random_state)
+        self.labels_ = self.partition_.labels
         if self.n_empty_repaired_:
             warnings.warn(f"k-means left {self.n_empty_repaired_} of {k} clusters empty; they were "
                           "refilled with the worst-fitted nodes. The embedding has fewer than k "
-                          "well-separated groups: consider a smaller k.", stacklevel=2)
+                          "well-separated groups: consider a smaller k.", stacklevel=3)
         return self
 
     def __repr__(self):
         return (f"SpectralClustering(n_clusters={self.n_clusters}, embedding={self.embedding!r}, "
                 f"n_init={self.n_init}, random_state={self.random_state})")
-
-
-def check_eigengap(eigenvalues, k):
-    """Raise when lambda_k = lambda_{k+1}: V_k is then not determined by L.
-
-    With a repeated eigenvalue straddling k, any basis of the eigenspace is an equally
-    valid V_k and the partition and reduced model would depend on the solver's
-    arbitrary choice. ``eigenvalues`` must hold at least k + 1 values unless k = n.
-    """
-    if k < eigenvalues.size:
-        lower, upper = eigenvalues[k - 1], eigenvalues[k]
-        if upper - lower <= DEGENERACY_RTOL * max(abs(upper), 1e-300):
-            raise ValueError(
-                f"lambda_{k} = {lower:.6g} and lambda_{k + 1} = {upper:.6g} coincide: the {k} "
-                "smallest eigenvectors are not determined by the Laplacian, so k is larger than "
-                "the number of distinct low eigenvalues allows. Choose k at an eigengap "
-                "(suggest_k) or give the partition."
-            )
 
 
 def spectral_clustering(laplacian, k=None, *, embedding="laplacian", inertia=None,
@@ -476,7 +419,7 @@ def spectral_clustering(laplacian, k=None, *, embedding="laplacian", inertia=Non
     ----------
     laplacian : sparse matrix or ndarray, shape (n, n)
     k : int, optional
-        Number of clusters; suggested from the eigengap when omitted.
+        Number of clusters; the eigengap suggestion when omitted.
     embedding : {"laplacian", "normalized", "inertia"}
     inertia : array_like, optional
         Node inertias for ``embedding="inertia"`` (e.g. ``model.inertia``).
@@ -486,7 +429,7 @@ def spectral_clustering(laplacian, k=None, *, embedding="laplacian", inertia=Non
     Returns
     -------
     SpectralClustering
-        Fitted: ``labels_``, ``embedding_``, ``eigenvalues_``, ``suggested_k_``, ...
+        Fitted: ``partition_``, ``labels_``, ``embedding_``, ``eigenvalues_``, ``suggested_k_``, ...
 
     Examples
     --------

@@ -32,7 +32,8 @@ import numpy as np
 import scipy.linalg as la
 
 from ..coherence.aggregate import coherent_aggregate
-from .balanced import as_stable_weight, balanced_truncation, controllability_factor, dc_gain
+from .balanced import balanced_truncation, controllability_factor
+from ..models.lti import as_stable_weight, dc_gain
 from ..models.nodes import SwingTurbineNodes
 
 __all__ = [

@@ -1,8 +1,8 @@
-"""The whole reduction pipeline: clusters, aggregates, structure-preserving network,
-and reduced-order aggregate machines.
+"""The whole reduction pipeline: clusters, aggregates, L_k and reduced aggregate machines.
 
-:class:`CoherencyReductor` follows pyMOR's reductor pattern: it holds the full model and
-the options, and :meth:`CoherencyReductor.reduce` returns a :class:`NetworkReduction`
+:class:`CoherencyReductor` follows pyMOR's reductor pattern: it holds the full model, the
+options and what it computed (the validated Laplacian and the eigenpairs, shared by all
+its reductions), and :meth:`CoherencyReductor.reduce` returns a :class:`NetworkReduction`
 that remembers how it was made. The steps are
 
 1. spectral clustering of L and the structure-preserving k-node network of Algorithm 1
@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 
 import control
 
-from .machines import reduce_aggregate
+from ..models.eigengap import DEFAULT_MAX_CLUSTERS
+from ..models.network import NetworkModel
 from ..models.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
+from .clustering import EMBEDDINGS, EigenpairCache
+from .machines import reduce_aggregate
+from .structure import _algorithm1, structure_preserving_reduction
 
 __all__ = ["CoherencyReductor", "NetworkReduction", "reduce_network"]
 
@@ -84,28 +88,57 @@ def _node_from_reduction(reduction):
 class CoherencyReductor:
     """Reduce a network to k coherent areas with low-order equivalent machines.
 
+    Like a pyMOR reductor it holds the full model and what it computed for it: the
+    Laplacian is validated once, here, and the eigenpairs of the embedding (and of L,
+    for another embedding) are computed on the first :meth:`reduce` --
+    ``min(n, max(max_clusters, k) + 1)`` of them -- and reused by every later call, so
+    trying several k costs one eigensolve (a later k above ``max_clusters`` computes
+    the larger set once more). For a single reduction with a given k,
+    :func:`reduce_network` computes only the k + 1 pairs it needs.
+
     Parameters
     ----------
     model : NetworkModel
         The full network (connected).
     embedding : {"laplacian", "normalized", "inertia"}
-        Spectral embedding used for the clustering (Algorithm 1 uses the Laplacian).
+        Spectral embedding used for the clustering (Algorithm 1 uses the Laplacian); k
+        is suggested from its eigenvalues when not given.
+    max_clusters : int
+        Largest k the eigengap suggestion considers.
+    eigen_method : str
+        Passed to :func:`gridcoherence.models.laplacian.smallest_eigenpairs`.
     random_state : int
-        Seed of the k-means restarts.
+        Seed of the eigensolvers and of the k-means restarts.
+
+    Attributes
+    ----------
+    eigenpairs : EigenpairCache
+        The eigenpairs computed so far.
 
     Examples
     --------
     >>> from gridcoherence import load_case
     >>> case = load_case("kundur_two_area")
-    >>> result = CoherencyReductor(case.model).reduce(2, order=2)
+    >>> reductor = CoherencyReductor(case.model)
+    >>> result = reductor.reduce(2, order=2)
     >>> result.model.n, [row["order"] for row in result.summary()]
     (2, [2, 2])
+    >>> reductor.reduce().n_clusters  # the eigengap suggestion, from the same eigenpairs
+    2
     """
 
-    def __init__(self, model, *, embedding="laplacian", random_state=0):
+    def __init__(self, model, *, embedding="laplacian", max_clusters=DEFAULT_MAX_CLUSTERS,
+                 eigen_method="auto", random_state=0):
+        if not isinstance(model, NetworkModel):
+            raise TypeError(f"model must be a NetworkModel, got {type(model).__name__}")
+        if embedding not in EMBEDDINGS:
+            raise ValueError(f"unknown embedding {embedding!r}; use one of {EMBEDDINGS}")
         self.model = model
         self.embedding = embedding
+        self.max_clusters = max_clusters
         self.random_state = random_state
+        self.eigenpairs = EigenpairCache(model.laplacian, inertia=model.inertia, eigen_method=eigen_method,
+                                         random_state=random_state, min_count=max_clusters + 1)
 
     def reduce(self, k=None, *, order=None, method="cl", partition=None):
         """Run the pipeline.
@@ -113,42 +146,57 @@ class CoherencyReductor:
         Parameters
         ----------
         k : int, optional
-            Number of clusters (suggested from the eigengap when omitted).
+            Number of clusters; when omitted (and no partition is given) the eigengap
+            suggestion :func:`~gridcoherence.models.eigengap.suggest_k` on the
+            embedding's eigenvalues, the k ``gridcoherence info`` reports.
         order : int, optional
             Order of every reduced aggregate machine; aggregates already of at most
             this order are kept. ``None`` keeps the full aggregates.
         method : {"cl", "tb"}
             Aggregate reduction method (Sec. 3.3).
-        partition : array_like, optional
+        partition : Partition or array_like, optional
             A given partition (labels or index groups) instead of spectral clustering.
 
         Returns
         -------
         NetworkReduction
         """
-        from .structure import structure_preserving_reduction
+        structure = _algorithm1(self.model, self.eigenpairs, k, partition=partition, embedding=self.embedding,
+                                max_clusters=self.max_clusters, n_init=10, merge_rtol=0.0)
+        return _network_reduction(structure, order, method, embedding=self.embedding,
+                                  random_state=self.random_state, partition_given=partition is not None)
 
-        structure = structure_preserving_reduction(self.model, k, partition=partition,
-                                                   embedding=self.embedding,
-                                                   random_state=self.random_state)
-        reductions, parts = [], []
-        for c in range(structure.n_clusters):
-            aggregate = structure.nodes.subset([c])
-            reduction = None
-            if (order is not None and isinstance(aggregate, SwingTurbineNodes)
-                    and aggregate.n_turbines + 1 > order):
-                reduction = reduce_aggregate(aggregate, int(order), method=method)
-            reductions.append(reduction)
-            parts.append(aggregate if reduction is None else _node_from_reduction(reduction))
-        model = structure if order is None else structure.with_nodes(stack_single_nodes(parts))
-        options = {"k": structure.n_clusters, "order": order, "method": method,
-                   "embedding": self.embedding, "random_state": self.random_state,
-                   "partition_given": partition is not None}
-        return NetworkReduction(model, structure, reductions, options)
+
+def _network_reduction(structure, order, method, **options):
+    """Step 2 of the pipeline on Algorithm 1's network: the order-reduced aggregates, recorded."""
+    reductions, parts = [], []
+    for c in range(structure.n_clusters):
+        aggregate = structure.nodes.subset([c])
+        reduction = None
+        if (order is not None and isinstance(aggregate, SwingTurbineNodes)
+                and aggregate.n_turbines + 1 > order):
+            reduction = reduce_aggregate(aggregate, int(order), method=method)
+        reductions.append(reduction)
+        parts.append(aggregate if reduction is None else _node_from_reduction(reduction))
+    model = structure if order is None else structure.with_nodes(stack_single_nodes(parts))
+    options = {"k": structure.n_clusters, "order": order, "method": method, **options}
+    return NetworkReduction(model, structure, reductions, options)
 
 
 def reduce_network(model, k=None, *, order=None, method="cl", embedding="laplacian",
                    random_state=0, partition=None):
-    """Shortcut for ``CoherencyReductor(model, ...).reduce(k, order=..., method=...)``."""
-    return CoherencyReductor(model, embedding=embedding, random_state=random_state).reduce(
-        k, order=order, method=method, partition=partition)
+    """The pipeline once: what ``CoherencyReductor(model, ...).reduce(k, order=..., method=...)`` returns.
+
+    A single reduction computes only the eigenpairs it needs (k + 1 of them when k is
+    given, through :func:`~gridcoherence.reduction.structure.structure_preserving_reduction`);
+    to try several k on one network, keep a :class:`CoherencyReductor`.
+
+    Without k (and without a partition) the number of clusters is the eigengap
+    suggestion :func:`~gridcoherence.models.eigengap.suggest_k` on the embedding's
+    eigenvalues -- for the default embedding the k that ``gridcoherence info`` and
+    :meth:`~gridcoherence.cases.loader.Case.spectrum_summary` report.
+    """
+    structure = structure_preserving_reduction(model, k, partition=partition, embedding=embedding,
+                                               random_state=random_state)
+    return _network_reduction(structure, order, method, embedding=embedding, random_state=random_state,
+                              partition_given=partition is not None)

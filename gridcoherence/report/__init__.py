@@ -36,8 +36,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "plot_hankel_singular_values", "plot_cluster_map"
         ],
         "responses": [
-            "GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "group_weights",
-            "time_grid", "check_model", "as_model"
+            "GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "time_grid",
+            "check_model", "as_model"
         ],
         "serialization": [
             "save_reduced", "load_reduced", "ReducedModelFileError", "FORMAT", "FORMAT_VERSION"

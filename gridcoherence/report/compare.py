@@ -38,7 +38,7 @@ import pandas as pd
 from ..models.network import NetworkModel
 from .errors import exact_errors, sampled_errors
 from .features import step_response_features
-from .responses import LiftedNetwork, SampledModel, as_model, check_model, group_weights, node_groups, time_grid
+from .responses import LiftedNetwork, SampledModel, as_model, check_model, node_groups, time_grid
 
 __all__ = ["COLUMNS", "UNITS", "compare_step_responses"]
 
@@ -233,7 +233,7 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     for name, model in models.items():
         check_model(str(name), model, reference)
     names, members = node_groups(groups, models, reference.n)
-    weights = group_weights(members, reference.inertia, reference.n)
+    weights = reference.center_of_inertia_weights(members)
 
     base = LiftedNetwork(reference, u0, weights, str(reference_name))
     candidates = {str(name): as_model(str(name), model, reference, u0, weights) for name, model in models.items()}

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.linalg as la
 from scipy.optimize import minimize_scalar
 
-from ..reduction.balanced import as_continuous_statespace, dc_gain
+from ..models.lti import as_continuous_statespace, dc_gain
 
 __all__ = ["StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"]
 

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from .._io import save_figure
 from .._validation import check_finite
-from ..reduction.clustering import as_labels
+from ..reduction.partition import as_labels
 from ..models.nodes import NodeDynamics
 from ..models.simulate import TimeResponse
 

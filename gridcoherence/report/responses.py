@@ -6,8 +6,8 @@ node group I is observed through its centre-of-inertia output
 
     y_I(t) = sum_{i in I} m_i y_i(t) / sum_{i in I} m_i.
 
-* :func:`node_groups`, :func:`group_weights` -- the validated node groups and their COI
-  weights W (groups x n);
+* :func:`node_groups` -- the validated node groups (their COI weights W, groups x n,
+  come from :meth:`~gridcoherence.models.network.NetworkModel.center_of_inertia_weights`);
 * :func:`time_grid` -- the uniform time grid of the responses;
 * :class:`LiftedNetwork` -- a :class:`~gridcoherence.NetworkModel` or a
   :class:`~gridcoherence.reduction.structure.ReducedNetwork` (disturbance summed per
@@ -37,7 +37,7 @@ from ..models.network import NetworkModel
 from ..models.simulate import Step, TimeResponse, simulate_lti, uniform_time_grid
 from ..reduction.structure import ReducedNetwork
 
-__all__ = ["GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "group_weights", "time_grid",
+__all__ = ["GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "time_grid",
            "check_model", "as_model"]
 
 #: Default time grid: 60 s in steps of 10 ms (governor time constants are up to ~10 s).
@@ -132,44 +132,6 @@ def node_groups(groups, models, n):
     return [f"cluster {v}" for v in values], [np.flatnonzero(labels == v) for v in values]
 
 
-def group_weights(members, inertia, n):
-    """Sparse (groups x n) matrix W of centre-of-inertia weights, so that y_groups = W y.
-
-    Row I holds m_i / sum_{j in I} m_j on the group's nodes; a group without inertia
-    (only feedthrough nodes) gets equal weights, its plain mean.
-
-    Parameters
-    ----------
-    members : list of array_like of int
-        The node indices of each group (e.g. from :func:`node_groups`).
-    inertia : array_like, shape (n,)
-        Node inertias m_i.
-    n : int
-        Number of nodes.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix, shape (len(members), n)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> group_weights([np.array([0, 1]), np.array([2])], np.array([1.0, 3.0, 0.0]), 3).toarray()
-    array([[0.25, 0.75, 0.  ],
-           [0.  , 0.  , 1.  ]])
-    """
-    rows, cols, values = [], [], []
-    for g, nodes in enumerate(members):
-        m = inertia[nodes]
-        # A group of feedthrough nodes has no inertia: its plain mean is the natural output.
-        weights = m / m.sum() if m.sum() > 0 else np.full(nodes.size, 1.0 / nodes.size)
-        rows.append(np.full(nodes.size, g))
-        cols.append(nodes)
-        values.append(weights)
-    return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(len(members), n))
-
-
 def time_grid(t):
     """The validated uniform time grid ``t`` from 0, or the default 0..60 s in 10 ms steps.
 
@@ -230,7 +192,7 @@ class LiftedNetwork:
     u0 : ndarray, shape (n,)
         Disturbance shape on the original nodes.
     weights : scipy.sparse matrix, shape (groups, n)
-        Group weights W (:func:`group_weights`).
+        Group weights W (:meth:`~gridcoherence.models.network.NetworkModel.center_of_inertia_weights`).
     name : str
         The model's name in error messages.
 
@@ -253,7 +215,7 @@ class LiftedNetwork:
         # The network's own input and group-output maps, for T(s) = (G^{-1} + f L)^{-1}.
         self.network, self.network_input, self.network_output = model, u0, weights
         if isinstance(model, ReducedNetwork):
-            P = model.partition_matrix
+            P = model.partition.matrix
             B, C, D = B @ P.T, P @ C, P @ D @ P.T
             self.network_input, self.network_output = P.T @ u0, weights @ P
         self.name = name

@@ -124,7 +124,7 @@ def save_reduced(reduced, path, *, case=None, extra=None):
         "reduced_laplacian": np.asarray(model.reduced_laplacian).tolist(),
         "allow_negative_weights": not model.has_nonnegative_weights,
         "clusters": [_cluster_record(model.nodes, c, np.flatnonzero(labels == c), reductions[c],
-                                     model.cluster_inertia[c]) for c in range(model.n)],
+                                     model.inertia[c]) for c in range(model.n)],
         "options": getattr(reduced, "options", {}),
         "extra": extra or {},
     }
@@ -471,7 +471,7 @@ class _FileReader:
                 raise self.error(key, f"must be an object, got {_json_type(document[key])}")
         with self.package_check("model"):
             return ReducedNetwork.from_parts(stack_single_nodes(nodes), laplacian, coupling, labels,
-                                             cluster_inertia=inertia, lifted_node_names=names,
+                                             inertia=inertia, lifted_node_names=names,
                                              name=f"{case or 'network'} reduced to {k} clusters")
 
 
