@@ -4,8 +4,10 @@ Sec. 3.1).
 Imports only :mod:`~gridcoherence.models` (and :mod:`~gridcoherence.cases` for random
 node families).
 
-* :mod:`~gridcoherence.coherence.aggregate` -- coherent aggregation of a group of nodes into one equivalent node.
-* :mod:`~gridcoherence.coherence.measures` -- coherence diagnostics of a network (dissertation Sec. 3.1).
+* :mod:`~gridcoherence.coherence.aggregate` -- Coherent aggregation of a group of nodes into
+  one equivalent node.
+* :mod:`~gridcoherence.coherence.measures` -- Coherence diagnostics of a network
+  (dissertation Sec. 3.1).
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.

@@ -4,13 +4,19 @@ its time responses.
 The lowest layer: it imports only numpy, scipy, python-control and the package's private
 helpers, never cases, coherence, reduction, report or studies.
 
-* :mod:`~gridcoherence.models.coupling` -- coupling dynamics f(s) between a network's nodes.
-* :mod:`~gridcoherence.models.eigengap` -- the eigengap rules: the suggested number of clusters k and the check that V_k is determined.
-* :mod:`~gridcoherence.models.laplacian` -- graph Laplacians: construction, validation and the smallest eigenpairs.
-* :mod:`~gridcoherence.models.lti` -- continuous-time LTI helpers: model validation, DC gain, stable/unstable split.
-* :mod:`~gridcoherence.models.network` -- the network model: nodes g_i(s) coupled through f(s) and a Laplacian L.
-* :mod:`~gridcoherence.models.nodes` -- node dynamics: the SISO transfer functions g_i(s) sitting at the nodes of a network.
-* :mod:`~gridcoherence.models.simulate` -- time responses of sparse LTI systems to inputs of a fixed spatial shape.
+* :mod:`~gridcoherence.models.coupling` -- Coupling dynamics f(s) between a network's nodes.
+* :mod:`~gridcoherence.models.eigengap` -- The eigengap rules: the suggested number of
+  clusters k and the check that V_k is determined.
+* :mod:`~gridcoherence.models.laplacian` -- Graph Laplacians: construction, validation and
+  the smallest eigenpairs.
+* :mod:`~gridcoherence.models.lti` -- Continuous-time LTI helpers: model validation, DC
+  gain, stable/unstable split.
+* :mod:`~gridcoherence.models.network` -- The network model: nodes g_i(s) coupled through
+  f(s) and a Laplacian L.
+* :mod:`~gridcoherence.models.nodes` -- Node dynamics: the SISO transfer functions g_i(s)
+  sitting at the nodes of a network.
+* :mod:`~gridcoherence.models.simulate` -- Time responses of sparse LTI systems to inputs of
+  a fixed spatial shape.
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.

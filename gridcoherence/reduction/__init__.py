@@ -4,13 +4,20 @@
 Imports :mod:`~gridcoherence.models` and :mod:`~gridcoherence.coherence`; never
 :mod:`~gridcoherence.report`, :mod:`~gridcoherence.studies` or the command line.
 
-* :mod:`~gridcoherence.reduction.balanced` -- frequency-weighted balanced truncation of continuous-time LTI systems.
-* :mod:`~gridcoherence.reduction.band` -- how well a structure-preserving reduced network approximates the original (Sec. 3.2).
-* :mod:`~gridcoherence.reduction.clustering` -- spectral clustering of a network Laplacian into coherent groups (Algorithm 1, step 1).
-* :mod:`~gridcoherence.reduction.machines` -- reduced-order aggregate machines for a coherent group (dissertation Sec. 3.3).
-* :mod:`~gridcoherence.reduction.partition` -- partitions of a network's nodes into k clusters {I_1..I_k} (Algorithm 1, Sec. 3.2).
-* :mod:`~gridcoherence.reduction.pipeline` -- the whole reduction pipeline: clusters, aggregates, L_k and reduced aggregate machines.
-* :mod:`~gridcoherence.reduction.structure` -- structure-preserving reduction of a network to k aggregate nodes (Algorithm 1, Sec. 3.2).
+* :mod:`~gridcoherence.reduction.balanced` -- Frequency-weighted balanced truncation of
+  continuous-time LTI systems.
+* :mod:`~gridcoherence.reduction.band` -- How well a structure-preserving reduced network
+  approximates the original (Sec. 3.2).
+* :mod:`~gridcoherence.reduction.clustering` -- Spectral clustering of a network Laplacian
+  into coherent groups (Algorithm 1, step 1).
+* :mod:`~gridcoherence.reduction.machines` -- Reduced-order aggregate machines for a
+  coherent group (dissertation Sec. 3.3).
+* :mod:`~gridcoherence.reduction.partition` -- Partitions of a network's nodes into k
+  clusters {I_1..I_k} (Algorithm 1, Sec. 3.2).
+* :mod:`~gridcoherence.reduction.pipeline` -- The whole reduction pipeline: clusters,
+  aggregates, L_k and reduced aggregate machines.
+* :mod:`~gridcoherence.reduction.structure` -- Structure-preserving reduction of a network
+  to k aggregate nodes (Algorithm 1, Sec. 3.2).
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.

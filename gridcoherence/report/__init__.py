@@ -3,15 +3,24 @@
 Reads :mod:`~gridcoherence.models` and :mod:`~gridcoherence.reduction` results; used by
 the command line and :mod:`~gridcoherence.studies`.
 
-* :mod:`~gridcoherence.report.bundle` -- a run's output folder: the files of the command line's ``reduce`` and ``compare``.
-* :mod:`~gridcoherence.report.compare` -- step-response comparison tables of an original network and its reduced models.
-* :mod:`~gridcoherence.report.errors` -- error norms between a reference's and a model's group step responses.
-* :mod:`~gridcoherence.report.export` -- tables as CSV, Markdown or LaTeX files, with the units in the column headers.
-* :mod:`~gridcoherence.report.features` -- features of a step response: nadir and its time, RoCoF, settling time, steady state.
-* :mod:`~gridcoherence.report.metrics` -- error metrics between a reference model and an approximation (Table 3-II's columns).
-* :mod:`~gridcoherence.report.plots` -- figures of the reduction workflow: responses, aggregates, spectra and cluster maps.
-* :mod:`~gridcoherence.report.responses` -- step responses of a network and its models, seen from the original nodes.
-* :mod:`~gridcoherence.report.serialization` -- reduced models as versioned, human-readable JSON files.
+* :mod:`~gridcoherence.report.bundle` -- A run's output folder: the files of the command
+  line's ``reduce`` and ``compare``.
+* :mod:`~gridcoherence.report.compare` -- Step-response comparison tables of an original
+  network and its reduced models.
+* :mod:`~gridcoherence.report.errors` -- Error norms between a reference's and a model's
+  group step responses.
+* :mod:`~gridcoherence.report.export` -- Tables as CSV, Markdown or LaTeX files, with the
+  units in the column headers.
+* :mod:`~gridcoherence.report.features` -- Features of a step response: nadir and its time,
+  RoCoF, settling time, steady state.
+* :mod:`~gridcoherence.report.metrics` -- Error metrics between a reference model and an
+  approximation (Table 3-II's columns).
+* :mod:`~gridcoherence.report.plots` -- Figures of the reduction workflow: responses,
+  aggregates, spectra and cluster maps.
+* :mod:`~gridcoherence.report.responses` -- Step responses of a network and its models, seen
+  from the original nodes.
+* :mod:`~gridcoherence.report.serialization` -- Reduced models as versioned, human-readable
+  JSON files.
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.

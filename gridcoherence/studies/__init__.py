@@ -3,10 +3,14 @@ and benchmark helpers.
 
 The top layer below the command line: it may import every other subpackage.
 
-* :mod:`~gridcoherence.studies.benchmarking` -- measurement helpers for the ``scripts/bench*.py`` benchmarks.
-* :mod:`~gridcoherence.studies.bundled` -- bundled sweep studies: one Monte-Carlo trial each, as functions of a seed and parameters.
-* :mod:`~gridcoherence.studies.reproduce` -- registry of every figure and table of the dissertation that the package reproduces.
-* :mod:`~gridcoherence.studies.sweeps` -- resumable parameter sweeps over seeds, serially or on a Dask cluster.
+* :mod:`~gridcoherence.studies.benchmarking` -- Measurement helpers for the
+  ``scripts/bench*.py`` benchmarks.
+* :mod:`~gridcoherence.studies.bundled` -- Bundled sweep studies: one Monte-Carlo trial
+  each, as functions of a seed and parameters.
+* :mod:`~gridcoherence.studies.reproduce` -- Registry of every figure and table of the
+  dissertation that the package reproduces.
+* :mod:`~gridcoherence.studies.sweeps` -- Resumable parameter sweeps over seeds, serially or
+  on a Dask cluster.
 * :mod:`~gridcoherence.studies.experiments` -- the drivers of each reproduced figure and table.
 
 Every public name of these modules is importable from this package; each loads on
