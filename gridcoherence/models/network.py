@@ -128,7 +128,7 @@ class NetworkModel:
                 raise ValueError(f"node_names has {len(node_names)} entries for {self.n} nodes")
         self.node_names = node_names
         self.name = name
-        m = self.nodes.inertia()
+        m = self.nodes.inertia
         self.inertia = m if np.any(m > 0) else np.ones(self.n)
         self._realization = None
 

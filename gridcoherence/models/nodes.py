@@ -135,6 +135,7 @@ class NodeDynamics:
         """Node ``i`` as a python-control ``TransferFunction``."""
         raise NotImplementedError
 
+    @property
     def inertia(self):
         """High-frequency coefficient m_i = lim g_i^{-1}(s)/s (the COI weights).
 
@@ -325,6 +326,7 @@ class SwingTurbineNodes(NodeDynamics):
         num, den = inv.num[0][0], inv.den[0][0]
         return control.tf(den / num[0], num / num[0])
 
+    @property
     def inertia(self):
         return self.m.copy()
 
@@ -413,6 +415,7 @@ class LTINodes(NodeDynamics):
     def node_system(self, i):
         return self.systems[i]
 
+    @property
     def inertia(self):
         # g^{-1}(s) ~ (den_0/num_0) s^(deg den - deg num): relative degree 1 gives m = 1/(CB).
         m = np.zeros(self.n)
@@ -513,10 +516,11 @@ class StackedNodes(NodeDynamics):
     def node_system(self, i):
         return self.parts[self._owner[i]].node_system(self._local[i])
 
+    @property
     def inertia(self):
         m = np.empty(self.n)
         for part, pos in zip(self.parts, self.positions):
-            m[pos] = part.inertia()
+            m[pos] = part.inertia
         return m
 
     def passivity(self):

@@ -73,7 +73,7 @@ class BalancedTruncation:
         ``2 * sum`` of the discarded Hankel singular values; only for unweighted
         problems (Enns' weighted method has no a-priori bound in general), and only
         before DC rescaling.
-    dc_scale : ndarray or None
+    dc_matrix : ndarray or None
         Matrix K with the returned model equal to ``K @ G_reduced`` (``match_dc=True``).
     method, reduction : str
     """
@@ -83,7 +83,7 @@ class BalancedTruncation:
     order: int
     n_unstable: int
     error_bound: float | None
-    dc_scale: np.ndarray | None
+    dc_matrix: np.ndarray | None
     method: str
     reduction: str
 
@@ -337,10 +337,10 @@ def balanced_truncation(
         np.hstack([Cr, C_u]),
         Dr,
     )
-    dc_scale = None
+    dc_matrix = None
     if match_dc:
-        dc_scale = _dc_scale(dc_gain(A, B, C, D), dc_gain(*reduced))
-        reduced = (reduced[0], reduced[1], dc_scale @ reduced[2], dc_scale @ reduced[3])
+        dc_matrix = _dc_matrix(dc_gain(A, B, C, D), dc_gain(*reduced))
+        reduced = (reduced[0], reduced[1], dc_matrix @ reduced[2], dc_matrix @ reduced[3])
     bound = None
     if W is None and V is None:
         bound = 2.0 * float(np.sum(hsv[stable_order:]))
@@ -350,13 +350,13 @@ def balanced_truncation(
         order=reduced[0].shape[0],
         n_unstable=n_unstable,
         error_bound=bound,
-        dc_scale=dc_scale,
+        dc_matrix=dc_matrix,
         method=method,
         reduction=reduction,
     )
 
 
-def _dc_scale(target, reduced):
+def _dc_matrix(target, reduced):
     """K with K @ reduced == target (square DC gains)."""
     if target.shape[0] != target.shape[1]:
         raise ValueError("match_dc needs a square system (as many inputs as outputs)")
