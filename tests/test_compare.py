@@ -1,8 +1,13 @@
 """Step-response comparison table: agreement with the metric functions, features, errors, bad input."""
 
+import math
+
 import control
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.linalg import expm
+from scipy.optimize import brentq
 
 import gridcoherence as gc
 from gridcoherence.models.lti import stable_unstable_split
@@ -10,8 +15,10 @@ from gridcoherence.cases.loader import load_case
 from gridcoherence.report.compare import COLUMNS, UNITS, compare_step_responses
 from gridcoherence.report.metrics import step_error_metrics
 from gridcoherence.reduction.structure import structure_preserving_reduction
+from gridcoherence.cli import main
 
 STEP = -0.1
+FEATURES = ["nadir", "nadir_time", "max_rocof", "settling_time"]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +95,181 @@ def test_features_against_fine_exact_responses(kundur, kundur_table):
             assert row["max_rocof"] == pytest.approx(np.abs(rate).max(), rel=1e-3)
             assert row["steady_state"] == pytest.approx(STEP * control.dcgain(system), rel=1e-9)
             assert np.isinf(row["settling_time"])
+
+
+def fine_features(system, step, horizon, band, points=100_000):
+    """Nadir, its time, max RoCoF and settling time of a SISO step response by direct simulation.
+
+    z = [x; 1] obeys z' = M z with M = [[A, step b], [0, 0]]: z is propagated by exp(M h) on
+    ``points`` samples, and each extreme is refined by Brent's method on its derivative,
+    evaluated with exp(M s) at any s. The RoCoF of swing nodes peaks at t = 0+.
+    """
+    A, B, C, D = (np.asarray(x, dtype=float) for x in (system.A, system.B, system.C, system.D))
+    n = A.shape[0]
+    M = np.zeros((n + 1, n + 1))
+    M[:n, :n], M[:n, n] = A, step * B[:, 0]
+    rows = np.array([np.r_[C[0], step * D[0, 0]], np.r_[C[0] @ A, step * C[0] @ B[:, 0]],
+                     np.r_[C[0] @ A @ A, step * C[0] @ A @ B[:, 0]]])
+    t = np.linspace(0.0, horizon, points)
+    propagator, z, states = expm(M * t[1]), np.r_[np.zeros(n), 1.0], np.empty((points, n + 1))
+    for i in range(points):
+        states[i], z = z, propagator @ z
+    y, rate = states @ rows[0], states @ rows[1]
+
+    def at(row, s):
+        return rows[row] @ expm(M * s)[:, n]
+
+    def refined_extreme(values, row):
+        k = int(np.argmax(np.abs(values)))
+        if k == 0:
+            return values[0], 0.0
+        time = brentq(lambda s: at(row + 1, s), t[k - 1], t[min(k + 1, points - 1)], xtol=1e-12)
+        return at(row, time), time
+
+    nadir, nadir_time = refined_extreme(y, 0)
+    steady = step * float(control.dcgain(system))
+    tolerance = band * abs(steady)
+
+    def excess(s):
+        return abs(at(0, s) - steady) - tolerance
+
+    distance = np.abs(y - steady)
+    last = np.flatnonzero(distance > tolerance)[-1]
+    if last == points - 1:
+        settling = math.inf
+    else:
+        # A swing that peaks just above the band between two later samples leaves it last.
+        start, end = t[last], t[last + 1]
+        peaks = last + 1 + np.flatnonzero((distance[last + 1:-1] >= distance[last:-2])
+                                          & (distance[last + 1:-1] >= distance[last + 2:]))
+        # Between samples a peak exceeds the samples by at most h^2 / 2 max|y''|.
+        for i in peaks[distance[peaks] + t[1] ** 2 * np.abs(states[peaks] @ rows[2]) > tolerance]:
+            peak = brentq(lambda s: at(1, s), t[i - 1], t[i + 1], xtol=1e-12)
+            if excess(peak) > 0.0:
+                start, end = peak, t[i + 1]
+        settling = brentq(excess, start, end, xtol=1e-12)
+    return {"nadir": nadir, "nadir_time": nadir_time, "max_rocof": abs(refined_extreme(rate, 1)[0]),
+            "settling_time": settling}
+
+
+@pytest.fixture(scope="module")
+def kundur_fine(kundur):
+    """Independent features of Kundur's and its k = 2 model's cluster outputs over 3000 s (they settle by ~1200 s)."""
+    model, reduced = kundur
+    u0, P = np.eye(model.n)[0], reduced.partition.matrix.toarray()
+    fine = {}
+    for c in range(2):
+        w = coi_weights(model, np.flatnonzero(reduced.labels == c))
+        fine["original", f"cluster {c}"] = fine_features(group_system(model, u0, w), STEP, 3000.0, 0.02)
+        fine["k=2", f"cluster {c}"] = fine_features(group_system(reduced, u0, w, P), STEP, 3000.0, 0.02)
+    return fine
+
+
+def assert_features_match(table, fine, rtol=1e-6):
+    for row in table.itertuples(index=False):
+        expected = fine[row.model, row.group]
+        for column in FEATURES:
+            assert getattr(row, column) == pytest.approx(expected[column], rel=rtol), (row.model, row.group, column)
+        assert row.features_resolved
+
+
+@pytest.mark.parametrize("points", [2, 21, 2401])
+def test_features_do_not_depend_on_the_grid(kundur, kundur_fine, points):
+    """2, 21 or 2401 samples of the same 3000 s horizon: the same exact features.
+
+    On a 2-sample grid the old sampled features read the nadir off one cubic over the whole horizon.
+    """
+    model, reduced = kundur
+    table = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=np.linspace(0.0, 3000.0, points))
+    assert_features_match(table, kundur_fine)
+    assert table["settling_time"].between(500.0, 3000.0).all()  # a real settling time, inside the horizon
+
+
+def test_a_huge_horizon_keeps_the_true_nadir_time(kundur, kundur_fine):
+    model, reduced = kundur
+    table = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=np.linspace(0.0, 1e9, 2401))
+    assert_features_match(table, kundur_fine)
+    assert table["nadir_time"].max() < 4.0  # the first swing, not the end of the grid
+
+
+def test_a_short_horizon_reports_an_unsettled_output(kundur, kundur_fine):
+    """Over 120 s Kundur's modes still ring: the same nadir, settling time inf with its warning."""
+    model, reduced = kundur
+    with pytest.warns(UserWarning, match="settling band") as caught:
+        table = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, t=np.linspace(0.0, 120.0, 21))
+    assert not any("features not resolved" in str(w.message) for w in caught)
+    assert np.isposinf(table["settling_time"]).all()
+    for row in table.itertuples(index=False):
+        expected = kundur_fine[row.model, row.group]
+        assert row.nadir == pytest.approx(expected["nadir"], rel=1e-6)
+        assert row.nadir_time == pytest.approx(expected["nadir_time"], rel=1e-6)
+
+
+def test_command_line_reports_the_true_nadir_on_two_points(kundur, tmp_path):
+    model, reduced = kundur
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="settling band"):
+        assert main(["reduce", "kundur_two_area", "-k", "2", "--points", "2", "--out", str(out), "--quiet"]) == 0
+    table = pd.read_csv(out / "step_comparison.csv")
+    assert table["features_resolved"].all()
+    # The command line's disturbance: -1 p.u. at node 0, over 120 s.
+    for c in range(2):
+        w = coi_weights(model, np.flatnonzero(reduced.labels == c))
+        expected = fine_features(group_system(model, np.eye(model.n)[0], w), -1.0, 120.0, 0.02, points=20_000)
+        row = table[(table["model"] == "original") & (table["group"] == f"cluster {c}")].iloc[0]
+        assert row["nadir_rad_s"] == pytest.approx(expected["nadir"], rel=1e-6)
+        assert row["nadir_time_s"] == pytest.approx(expected["nadir_time"], rel=1e-6)
+        assert row["max_rocof_rad_s2"] == pytest.approx(expected["max_rocof"], rel=1e-6)
+
+
+def sampled_kundur(model):
+    return lambda u, times: model.response(u, "step", times)
+
+
+def test_a_sampled_model_on_a_coarse_grid_is_flagged(kundur):
+    model, _ = kundur
+    with pytest.warns(UserWarning, match="features not resolved") as caught:
+        table = compare_step_responses(model, {"simulated": sampled_kundur(model)}, u0=0, step=STEP,
+                                       t=np.linspace(0.0, 120.0, 21))
+    flags = next(str(w.message) for w in caught if "features not resolved" in str(w.message))
+    assert "the grid step 6 s is coarser than 1/10 of the" in flags
+    assert "period of the reference's dominant oscillation: simulated/all" in flags
+    assert table["features_resolved"].tolist() == [True, False]
+
+
+def test_a_sampled_model_on_a_fine_grid_is_not_flagged(kundur):
+    model, _ = kundur
+    with pytest.warns(UserWarning, match="only known by samples") as caught:
+        table = compare_step_responses(model, {"simulated": sampled_kundur(model)}, u0=0, step=STEP,
+                                       t=np.linspace(0.0, 120.0, 2401))
+    assert not any("features not resolved" in str(w.message) for w in caught)
+    assert table["features_resolved"].all()
+    reference, sampled = table.iloc[0], table.iloc[1]
+    assert sampled["nadir"] == pytest.approx(reference["nadir"], rel=1e-4)
+    assert sampled["nadir_time"] == pytest.approx(reference["nadir_time"], abs=1e-2)
+
+
+def test_sampled_network_features_are_flagged_on_a_coarse_grid(kundur, kundur_fine):
+    """exact_limit=0 sends the networks to the sampled path: on a coarse grid their exact
+    curvature disowns their cubic interpolant; on a fine one the extremes approach the exact
+    ones. (Not the settling time: a swing that leaves the band by 3e-3 of its width between
+    two samples, as k=2/cluster 0's does at 1045.5 s, is invisible to samples.)"""
+    model, reduced = kundur
+    with pytest.warns(UserWarning, match="features not resolved") as caught:
+        coarse = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, exact_limit=0,
+                                        t=np.linspace(0.0, 3000.0, 21))
+    assert not coarse["features_resolved"].any()
+    flags = next(str(w.message) for w in caught if "features not resolved" in str(w.message))
+    assert "does not resolve the response" in flags and "original/cluster 0" in flags
+    t = np.linspace(0.0, 3000.0, 60_001)  # 17 samples per period of the fastest local mode
+    fine = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, exact_limit=0, t=t)
+    assert fine["features_resolved"].all()
+    for row in fine.itertuples(index=False):
+        expected = kundur_fine[row.model, row.group]
+        # Hermite refinement: error O(h^4) in the extremes.
+        assert row.nadir == pytest.approx(expected["nadir"], rel=1e-4)
+        assert row.nadir_time == pytest.approx(expected["nadir_time"], abs=1e-3)
+        assert row.max_rocof == pytest.approx(expected["max_rocof"], rel=1e-4)
 
 
 def test_steady_state_is_the_exact_synchronous_frequency(damped):
@@ -213,8 +395,16 @@ def nyps68():
 def diverging_table(model, reduced, t, u0=0, step=STEP):
     with pytest.warns(UserWarning, match="no steady state") as caught:
         table = compare_step_responses(model, {"k": reduced}, u0=u0, step=step, t=t)
-    assert len(caught) == 1  # one summary, no settling-band warning on top
-    assert "[0, 30] s" in str(caught[0].message)
+    # One summary of the divergence and one flag of the nadirs, no settling-band warning on top.
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2 and not any("settling band" in m for m in messages)
+    divergence = next(m for m in messages if "no steady state" in m)
+    assert "[0, 30] s" in divergence
+    # Every output ramps, so every nadir is where the horizon cuts the ramp.
+    flags = next(m for m in messages if "features not resolved" in m)
+    assert "nadir set by the horizon end t = 30 s" in flags and "has not settled" in flags
+    assert all(f"{m}/{g}" in flags for m, g in table[["model", "group"]].itertuples(index=False))
+    assert not table["features_resolved"].any()
     return table
 
 

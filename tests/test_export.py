@@ -41,7 +41,8 @@ def test_csv_headers_of_the_comparison_columns():
         "l2_error": "l2_error_rad_s_sqrt_s", "linf_error": "linf_error_rad_s",
         "hinf_error": "hinf_error_rad_s_per_pu", "nadir": "nadir_rad_s", "nadir_time": "nadir_time_s",
         "max_rocof": "max_rocof_rad_s2", "settling_time": "settling_time_s",
-        "steady_state": "steady_state_rad_s", "error_method": "error_method",
+        "steady_state": "steady_state_rad_s", "features_resolved": "features_resolved",
+        "error_method": "error_method",
     }
     assert all(header.isidentifier() for header in unit_headers(COLUMNS, UNITS, "csv").values())
 

@@ -11,10 +11,12 @@ the command line and :mod:`~gridcoherence.studies`.
   group step responses.
 * :mod:`~gridcoherence.report.export` -- Tables as CSV, Markdown or LaTeX files, with the
   units in the column headers.
-* :mod:`~gridcoherence.report.features` -- Features of a step response: nadir and its time,
-  RoCoF, settling time, steady state.
+* :mod:`~gridcoherence.report.features` -- Features of a sampled step response: nadir and
+  its time, RoCoF, settling time, steady state.
 * :mod:`~gridcoherence.report.metrics` -- Error metrics between a reference model and an
   approximation (Table 3-II's columns).
+* :mod:`~gridcoherence.report.modal` -- Step responses in modal form and their features,
+  exact and independent of any time grid.
 * :mod:`~gridcoherence.report.plots` -- Figures of the reduction workflow: responses,
   aggregates, spectra and cluster maps.
 * :mod:`~gridcoherence.report.responses` -- Step responses of a network and its models, seen
@@ -30,16 +32,20 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundle", "compare", "errors", "export", "features", "metrics", "plots", "responses", "serialization"],
+    submodules=["bundle", "compare", "errors", "export", "features", "metrics", "modal", "plots", "responses", "serialization"],
     submod_attrs={
         "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
         "errors": ["sampled_hinf", "sampled_errors", "exact_errors"],
         "export": ["export_table", "table_to_markdown", "unit_headers"],
-        "features": ["hermite_extreme", "settling_time", "step_response_features"],
+        "features": [
+            "hermite_extreme", "settling_time", "step_response_features", "curvature_mismatch",
+            "sampled_feature_reasons", "horizon_end_reason", "ramp_reason"
+        ],
         "metrics": [
             "StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"
         ],
+        "modal": ["ModalStepResponse", "modal_features"],
         "plots": [
             "plot_cluster_responses", "plot_coi_vs_aggregate", "plot_bode_aggregate",
             "plot_hankel_singular_values", "plot_cluster_map"

@@ -18,7 +18,11 @@ It composes three stages, each in its own module:
   per cluster and broadcasting its cluster outputs, the lifted model That_k of (3.30);
   another :class:`~gridcoherence.NetworkModel` on the same nodes as it is; a callable by
   its sampled response) and their group step responses;
-* :mod:`~gridcoherence.report.features` -- the feature columns read off each response;
+* :mod:`~gridcoherence.report.modal` -- the feature columns, exact from the modal form of
+  each network model small enough for an eigendecomposition (independent of the time
+  grid, which only sets the horizon);
+* :mod:`~gridcoherence.report.features` -- the feature columns read off the samples of
+  the other responses, flagged when the grid does not resolve them;
 * :mod:`~gridcoherence.report.errors` -- the error columns, exact
   (:func:`gridcoherence.report.metrics.step_error_metrics`) where the models are small
   enough, else sampled.
@@ -37,14 +41,15 @@ import pandas as pd
 
 from ..models.network import NetworkModel
 from .errors import exact_errors, sampled_errors
-from .features import step_response_features
+from .features import curvature_mismatch, sampled_feature_reasons, step_response_features
+from .modal import modal_features
 from .responses import LiftedNetwork, SampledModel, as_model, check_model, node_groups, time_grid
 
 __all__ = ["COLUMNS", "UNITS", "compare_step_responses"]
 
 #: Table columns, in order.
 COLUMNS = ("model", "group", "n_nodes", "l2_error", "linf_error", "hinf_error", "nadir", "nadir_time",
-           "max_rocof", "settling_time", "steady_state", "error_method")
+           "max_rocof", "settling_time", "steady_state", "features_resolved", "error_method")
 
 #: Units of the columns when the outputs are frequency deviations in rad/s and the
 #: disturbance is in p.u. (the power networks of :mod:`gridcoherence.cases.loader`).
@@ -62,7 +67,8 @@ UNITS = {
 #: Largest combined order of the reference and approximation group systems (after the
 #: unobservable zero mode is removed) whose errors come from the exact metric functions.
 #: Their cost grows like order^2 times the number of time samples: ~1 s at order 16,
-#: ~8 s at order 330 per group.
+#: ~8 s at order 330 per group. Also the largest order of one model whose features come
+#: from its modal form (one dense eigendecomposition, ~0.2 s at order 500).
 EXACT_STATE_LIMIT = 500
 
 
@@ -92,8 +98,9 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
         (they may overlap but must together cover every node). By default the clusters
         of the first ReducedNetwork in ``models``, else one group ``"all"``.
     t : array_like, optional
-        Uniform time grid from 0 (s) for the time-domain features and the sampled
-        errors; default 0..60 s in 10 ms steps.
+        Uniform time grid from 0 (s): its end is the horizon of the time-domain
+        features; its samples carry the sampled errors and the features of sampled
+        models and large networks. Default 0..60 s in 10 ms steps.
     step : float
         Step height (p.u.); nonzero.
     settling_band : float
@@ -101,7 +108,8 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     reference_name : str
         The ``model`` entry of the reference's own rows.
     exact_limit : int
-        Largest combined order of the two group systems for which the errors are exact.
+        Largest combined order of the two group systems for which the errors are exact,
+        and largest order of one network model whose features are exact (modal form).
 
     Returns
     -------
@@ -118,8 +126,10 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
           ``inf`` when the difference has a pole on the imaginary axis: at s = 0 when the
           two ramps differ, at jw0 when an undamped mode does not cancel (lossless
           machines with a 1/s coupling: every electromechanical mode is undamped);
-        * ``nadir`` -- the extreme of y_I (largest |y_I|, sign kept) and ``nadir_time``;
-        * ``max_rocof`` -- max_t |dy_I/dt| for t > 0;
+        * ``nadir`` -- the extreme of y_I over [0, t[-1]] (largest |y_I|, sign kept) and
+          ``nadir_time``; ``nadir_time = inf`` with ``nadir`` = y_ss when y_I approaches
+          y_ss without overshoot (exact path only);
+        * ``max_rocof`` -- max |dy_I/dt| over 0 < t <= t[-1];
         * ``settling_time`` -- last time |y_I - y_ss| leaves ``settling_band * |y_ss|``
           (relative to max |y_I| when y_ss = 0), ``inf`` with a warning if the output
           has not settled by the end of ``t``, and ``inf`` when y_ss is infinite;
@@ -128,6 +138,15 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
           s = 0: the output diverges; no steady state. With zero damping and no
           governors (e.g. the ``nets_nyps68`` and ``new_england39`` cases) every output
           follows the centre-of-inertia ramp step * sum(u0) / sum(m) * t;
+        * ``features_resolved`` -- whether the four features above can be trusted: they
+          are exact (network models of order <= ``exact_limit``) or read off a grid that
+          resolves the response, and no extreme is an artefact of the horizon. ``False``
+          rows are listed in one warning with the reason of each: a nadir or RoCoF at
+          the horizon end of an output that has not settled (every nadir of an output
+          that ramps), or, for sampled features, a grid step above 1/10 of the period of
+          the reference's dominant oscillation in the group, a grid on which the exact
+          curvature of a network response and its cubic interpolant's disagree, or a
+          nadir at the first or last sample of a non-monotone response;
         * ``error_method`` -- ``"reference"``, ``"exact"``, ``"sampled"`` or
           ``"finite horizon"`` (the model's or the reference's output diverges: the
           errors are over [0, t[-1]], computed as on the sampled path; one warning
@@ -176,14 +195,27 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     the same values to rounding (~1e-13 relative on case9241pegase, where it cuts the
     table from ~6 min to ~20 s, now mostly the time simulation).
 
-    Features: y_I, dy_I/dt = C (A x + b sigma) and d2y_I/dt2 are simulated together
-    (exact at the samples); the nadir is the largest |y_I| sample refined on the cubic
-    Hermite interpolant of (y_I, dy_I/dt), the RoCoF likewise from (dy_I/dt,
-    d2y_I/dt2): error O(h^4) in the value, so a grid that resolves the fastest
-    oscillation to a few samples per period gives 4-5 digits (for swing nodes the RoCoF
-    is often its t = 0+ value u_I / m_I, exact). The steady state is the DC gain from a
-    sparse bordered solve. Sampled models get second-order finite-difference
-    derivatives and their last sample as steady state.
+    Features, exact path (network models of order <= ``exact_limit`` whose modal form
+    passes its checks, see
+    :meth:`~gridcoherence.report.responses.LiftedNetwork.modal_form`): each group output
+    is y_I(t) = y_c + r t + Re sum_k (rho_k / lambda_k) exp(lambda_k t), known with its
+    derivatives at every t; :func:`~gridcoherence.report.modal.modal_features` scans it
+    on an internal grid that resolves every mode that matters (step <= 1/24 of the
+    shortest period and decay time), stops where the modal envelope proves that nothing
+    later can be larger, and refines every candidate stationary point by Brent's method
+    on the exact derivative. So nadir, its time, RoCoF and settling time agree to
+    rounding on any grid of the same horizon: only t[-1] matters. The settling time is
+    searched on the whole time axis (up to where the envelope enters the band) and
+    reported when it lies within the horizon. Cost: one dense eigendecomposition per
+    model (~0.2 s at order 500) and a scan of typically 10^4-10^5 points.
+
+    Features, sampled path (sampled models; larger networks): y_I, dy_I/dt = C (A x + b
+    sigma) and d2y_I/dt2 are simulated together (exact at the samples); the nadir is the
+    largest |y_I| sample refined on the cubic Hermite interpolant of (y_I, dy_I/dt), the
+    RoCoF likewise from (dy_I/dt, d2y_I/dt2): error O(h^4) in the value, so a grid that
+    resolves the fastest oscillation to a few samples per period gives 4-5 digits. The
+    steady state is the DC gain from a sparse bordered solve. Sampled models get
+    second-order finite-difference derivatives and their last sample as steady state.
 
     Outputs without a steady state: when the bordered matrix is singular, its null
     vectors (dense SVD, O(order^3), only for such models) give the residue of the pole
@@ -238,21 +270,29 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     base = LiftedNetwork(reference, u0, weights, str(reference_name))
     candidates = {str(name): as_model(str(name), model, reference, u0, weights) for name, model in models.items()}
     base_response = base.response(t, step)
+    base_modal = _modal_form(base, step, exact_limit)
+    # What sampled models' features are judged by: the reference's dominant periods, or
+    # how well the grid resolves the reference's own response.
+    reference_grid = {"period": base_modal.dominant_periods() if base_modal is not None else np.full(len(names), np.inf),
+                      "mismatch": np.zeros(len(names)) if base_modal is not None else
+                      _curvature_mismatches(t, base_response)}
     reference_systems = None
-    rows = []
+    rows, unresolved = [], []
 
-    def add_rows(label, response, errors, methods):
+    def add_rows(label, response, errors, methods, modal, exact_derivatives):
+        features = _features(t, response, modal, settling_band, reference_grid, exact_derivatives)
         for g, (group, nodes) in enumerate(zip(names, members)):
             row = {"model": label, "group": group, "n_nodes": int(nodes.size),
                    **{column: float(values[g]) for column, values in errors.items()}}
-            row.update(step_response_features(t, response.y[:, g], response.rate[:, g],
-                                              response.acceleration[:, g], response.steady_state[g],
-                                              settling_band))
+            values, reasons = features[g]
+            row.update(values)
+            row["features_resolved"] = not reasons
             row["error_method"] = methods[g]
             rows.append(row)
+            unresolved.extend((label, group, reason) for reason in reasons)
 
     zeros = {column: np.zeros(len(names)) for column in ("l2_error", "linf_error", "hinf_error")}
-    add_rows(str(reference_name), base_response, zeros, ["reference"] * len(names))
+    add_rows(str(reference_name), base_response, zeros, ["reference"] * len(names), base_modal, True)
     for name, candidate in candidates.items():
         response = candidate.response(t, step)
         # Infinite-horizon errors do not exist when either output ramps: those groups are
@@ -266,7 +306,9 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
             errors, method = exact_errors(reference_systems, candidate, step), "exact"
         else:
             errors, method = sampled_errors(t, base_response, response, base, candidate), "sampled"
-        add_rows(name, response, errors, np.where(diverging, "finite horizon", method))
+        lifted = isinstance(candidate, LiftedNetwork)
+        add_rows(name, response, errors, np.where(diverging, "finite horizon", method),
+                 _modal_form(candidate, step, exact_limit) if lifted else None, lifted)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     numeric = table.select_dtypes("number")
     nan_columns = [c for c in numeric.columns if numeric[c].isna().any() and c != "hinf_error"]
@@ -277,6 +319,13 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
         warnings.warn(f"models {sampled} are only known by samples: their steady state is the last sample, "
                       "their RoCoF a finite difference and their H-infinity error is not available (NaN)",
                       stacklevel=2)
+    if unresolved:
+        by_reason = {}
+        for model, group, reason in unresolved:
+            by_reason.setdefault(reason, []).append(f"{model}/{group}")
+        details = "; ".join(f"{reason}: {', '.join(pairs)}" for reason, pairs in by_reason.items())
+        warnings.warn(f"features not resolved (features_resolved = False: the nadir, its time, the RoCoF or the "
+                      f"settling time may change with t): {details}", stacklevel=2)
     diverging = np.isinf(table["steady_state"]) | (table["error_method"] == "finite horizon")
     if diverging.any():
         pairs = ", ".join(f"{m}/{g}" for m, g in table.loc[diverging, ["model", "group"]].itertuples(index=False))
@@ -292,3 +341,36 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     table.attrs["units"] = dict(UNITS)
     return table
 
+
+
+def _modal_form(network, step, limit):
+    """The network's modal step responses when it is small enough and they pass their checks, else None."""
+    return network.modal_form(step) if network.order <= limit else None
+
+
+def _curvature_mismatches(t, response):
+    """:func:`~gridcoherence.report.features.curvature_mismatch` of every group of a response."""
+    return np.array([curvature_mismatch(t, response.y[:, g], response.rate[:, g], response.acceleration[:, g])
+                     for g in range(response.y.shape[1])])
+
+
+def _features(t, response, modal, band, reference_grid, exact_derivatives):
+    """Per group, (feature columns, reasons they are not resolved) of one model's response.
+
+    Exact from the modal form when there is one; else read off the samples and judged by
+    the grid checks of :func:`~gridcoherence.report.features.sampled_feature_reasons`
+    (against the model's own exact derivatives, or for sampled models against the
+    reference's dominant periods, or how well the grid resolves the reference).
+    """
+    if modal is not None:
+        return [({**values, "steady_state": float(response.steady_state[g])}, reasons)
+                for g, (values, reasons) in enumerate(modal_features(modal, float(t[-1]), band))]
+    mismatch = _curvature_mismatches(t, response) if exact_derivatives else reference_grid["mismatch"]
+    results = []
+    for g in range(response.y.shape[1]):
+        values = step_response_features(t, response.y[:, g], response.rate[:, g], response.acceleration[:, g],
+                                        response.steady_state[g], band)
+        period = math.inf if exact_derivatives else reference_grid["period"][g]
+        results.append((values, sampled_feature_reasons(t, response.y[:, g], values, period=period,
+                                                        mismatch=mismatch[g])))
+    return results

@@ -101,7 +101,7 @@ def _units_of(table, units):
 
 
 def table_to_markdown(table, units=None):
-    """A GitHub-flavoured Markdown table (numbers right-aligned, 6 significant digits).
+    """A GitHub-flavoured Markdown table (numbers right-aligned, text and flags left, 6 significant digits).
 
     Parameters
     ----------
@@ -125,7 +125,8 @@ def table_to_markdown(table, units=None):
     <BLANKLINE>
     """
     headers = unit_headers(table.columns, _units_of(table, units))
-    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+               for c in table.columns]
     header = "| " + " | ".join(headers[str(c)] for c in table.columns) + " |"
     rule = "|" + "|".join("---:" if is_number else ":---" for is_number in numeric) + "|"
     body = ["| " + " | ".join(_format_cell(v).replace("|", "\\|") for v in row) + " |"

@@ -13,7 +13,7 @@ node group I is observed through its centre-of-inertia output
   :class:`~gridcoherence.reduction.structure.ReducedNetwork` (disturbance summed per
   cluster, cluster outputs broadcast: the lifted model That_k of (3.30)) as one sparse
   state-space system from sigma(t) to the group outputs: its exact step response with
-  two derivatives, its DC gain or ramp, its group transfer functions;
+  two derivatives, its DC gain or ramp, its group transfer functions, its modal form;
 * :class:`SampledModel` -- a model known only by its sampled node responses;
 * :func:`check_model`, :func:`as_model` -- validation and dispatch between the two.
 
@@ -36,6 +36,7 @@ import scipy.sparse.linalg as spla
 from ..models.network import NetworkModel
 from ..models.simulate import Step, TimeResponse, simulate_lti, uniform_time_grid
 from ..reduction.structure import ReducedNetwork
+from .modal import ModalStepResponse
 
 __all__ = ["GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "time_grid",
            "check_model", "as_model"]
@@ -57,6 +58,11 @@ MODAL_MIN_NODES = 200
 MODAL_UNIFORM_RTOL = 1e-12
 #: Relative asymmetry of the Laplacian below which it counts as symmetric.
 MODAL_SYMMETRY_RTOL = 1e-12
+
+#: Derivatives at t = 0+ and relative tolerance with which a modal form must reproduce the
+#: exact Markov parameters and Laurent terms (see :meth:`LiftedNetwork.modal_form`).
+MODAL_CHECK_DERIVATIVES = 3
+MODAL_CHECK_RTOL = 1e-8
 
 #: Tolerance of the structural check that the zero mode is unobservable.
 MARGINAL_MODE_RTOL = 1e-9
@@ -322,13 +328,42 @@ class LiftedNetwork:
         ramp, constant, _ = self.laurent
         return np.where(ramp != 0.0, np.copysign(np.inf, ramp), constant)
 
+    def _restricted(self):
+        """Dense (A, b, C) on the orthogonal complement of the unobservable zero mode."""
+        Q = la.null_space(self.marginal.T) if self.marginal.shape[1] else np.eye(self.A.shape[0])
+        return Q.T @ (self.A @ Q), Q.T @ self.b, np.asarray(self.C @ Q)
+
     def group_systems(self):
         """One python-control SISO StateSpace per group, zero mode removed (dense)."""
-        Q = la.null_space(self.marginal.T) if self.marginal.shape[1] else np.eye(self.A.shape[0])
-        A = Q.T @ (self.A @ Q)
-        B = (Q.T @ self.b)[:, None]
-        C = np.asarray(self.C @ Q)
-        return [control.ss(A, B, C[g:g + 1], self.d[g]) for g in range(C.shape[0])]
+        A, b, C = self._restricted()
+        return [control.ss(A, b[:, None], C[g:g + 1], self.d[g]) for g in range(C.shape[0])]
+
+    def modal_form(self, step):
+        """The group step responses in modal form, or None when its residues cannot be trusted.
+
+        One dense eigendecomposition of the realization without its zero mode, O(order^3):
+        for models up to a few hundred states. The form is checked against exact values
+        it must reproduce: the first MODAL_CHECK_DERIVATIVES derivatives at t = 0+ (step
+        times the Markov parameters C A^j b, from sparse products) and the Laurent terms at
+        s = 0 (:attr:`laurent`), see
+        :meth:`~gridcoherence.report.modal.ModalStepResponse.mismatch`; a mismatch above
+        MODAL_CHECK_RTOL (ill-conditioned eigenvectors, a nearly defective A) gives None.
+
+        Returns
+        -------
+        ModalStepResponse or None
+        """
+        A, b, C = self._restricted()
+        modal = ModalStepResponse.from_state_space(A, b, C, self.d, step)
+        markov, sizes, vector, size = [], [], self.b, np.abs(self.b)
+        for _ in range(MODAL_CHECK_DERIVATIVES):
+            markov.append(step * (self.C @ vector))
+            sizes.append(abs(step) * (abs(self.C) @ size))
+            vector, size = self.A @ vector, abs(self.A) @ size
+        ramp, constant, _ = self.laurent
+        if modal.mismatch(np.array(markov), np.array(sizes), step * constant, step * ramp) > MODAL_CHECK_RTOL:
+            return None
+        return modal
 
     def frequency_response(self, w):
         """Group transfer functions W T(jw) u0 at angular frequencies w > 0, shape (nw, groups).
