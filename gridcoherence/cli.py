@@ -10,16 +10,26 @@ Commands (``gridcoherence COMMAND --help`` shows each one's options and examples
 * ``reproduce``  every figure and table of the dissertation the package covers;
 * ``sweep``      a resumable Monte-Carlo study, serially or on Dask.
 
-Exit codes: 0 success; 2 bad usage or bad input (unknown case, k out of range, unreadable
-or malformed file, unwritable output folder); 1 a computation that failed. Errors are
-one line on stderr; ``--verbose`` adds the traceback. Every output file is written
-atomically, so an interrupted run leaves no partial file.
+Exit codes: 0 success; 2 bad usage or bad input (unknown case, an option out of range,
+unreadable or malformed file, unwritable output folder), found before any computation
+where the input alone decides it; 1 a computation that failed. Errors are one line on
+stderr; ``--verbose`` adds the traceback. Every output file is written atomically, so an
+interrupted run leaves no partial file.
+
+The ``--out`` folder of ``reduce`` and ``compare`` is a run folder, written as a whole:
+an earlier run in it is replaced only once the new run is complete (``--keep-previous``
+keeps it as ``OUT.previous``), so the folder holds one complete run, never a mix. Its
+manifest ``run.json`` records the command line, the package version, the case with a
+SHA-256 hash of its file, the options and seeds, and every file with its size. A folder
+that is not a run folder (no ``run.json``) and not empty is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import math
 import os
 import signal
 import sys
@@ -41,15 +51,178 @@ class UsageError(Exception):
     """Bad usage or input the user can fix: exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- option types
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def _finite(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _integer_at_least(minimum, reason):
+    """An option type: an integer >= ``minimum``; ``reason`` says why, in the error."""
+
+    def parse(text):
+        value = _integer(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum} ({reason}), got {value}")
+        return value
+
+    return parse
+
+
+def _positive(unit):
+    """An option type: a finite number > 0 in ``unit``."""
+
+    def parse(text):
+        value = _finite(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0 ({unit}), got {text}")
+        return value
+
+    return parse
+
+
+def _amplitude(text):
+    value = _finite(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0: a zero step has no response")
+    return value
+
+
+def _seed(text):
+    value = _integer(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be a k-means seed in 0..{2**32 - 1}, got {value}")
+    return value
+
+
+def _node_index(text):
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a node index 0..n-1 (machine 1..n), got {value}")
+    return value
+
+
+#: Smallest order of a reduced aggregate machine per method (Sec. 3.3.2): "tb" keeps the
+#: exact swing state and reduces the turbine aggregate to order R - 1 >= 1, (3.87).
+_MINIMUM_ORDER = {"cl": 1, "tb": 2}
+_ORDER_REASON = {"cl": "a machine has at least its swing state",
+                 "tb": "a tb aggregate keeps the swing state and reduces its turbines to order R - 1 >= 1"}
+
+
+def _order_problem(order, method):
+    """Why ``order`` is too small for ``method``, or None."""
+    if order is not None and order < _MINIMUM_ORDER[method]:
+        return (f"must be at least {_MINIMUM_ORDER[method]} for method {method} ({_ORDER_REASON[method]}), "
+                f"got {order}")
+    return None
+
+
+def _model_spec(text):
+    """'k=2,order=3,method=tb' -> dict; bare integers mean k (the type of --models)."""
+    spec = {"k": None, "order": None, "method": "cl"}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        if not value:
+            key, value = "k", key
+        if key not in spec:
+            raise argparse.ArgumentTypeError(f"{text!r}: unknown key {key!r} (use k, order, method)")
+        if key == "method":
+            if value not in _MINIMUM_ORDER:
+                raise argparse.ArgumentTypeError(f"{text!r}: method must be cl or tb")
+            spec[key] = value
+        else:
+            try:
+                spec[key] = int(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r}: {key} must be an integer") from None
+    if spec["k"] is not None and spec["k"] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: k must be at least 1 (one cluster per area), got {spec['k']}")
+    problem = _order_problem(spec["order"], spec["method"])
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r}: order {problem}")
+    return {"text": text, **spec}
+
+
 # ---------------------------------------------------------------------------- helpers
-def _load(case):
+def _builds_network(function):
+    """Whether a name of ``pandapower.networks`` is a test network: defined there, callable without arguments."""
+    if not callable(function) or not getattr(function, "__module__", "").startswith("pandapower.networks."):
+        return False
+    import inspect
+
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in inspect.signature(function).parameters.values())
+
+
+def _check_case(case):
+    """Refuse a ``pandapower:NAME`` that names no network of ``pandapower.networks``, before loading."""
+    if not case.startswith("pandapower:"):
+        return
+    import pandapower.networks as pn
+
+    name = case.split(":", 1)[1]
+    networks = sorted(n for n in dir(pn) if not n.startswith("_") and _builds_network(getattr(pn, n)))
+    if name in networks:
+        return
+    what = f" ({name} is a pandapower function that builds no network)" if hasattr(pn, name) else ""
+    close = difflib.get_close_matches(name, networks, n=3)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else f"; e.g. {', '.join(networks[:5])}"
+    raise UsageError(f"case {case}: pandapower.networks has no network {name!r}{what}{hint}")
+
+
+def _load(case, keep_main_island=False):
     from .cases.loader import load_case
     from .cases.schema import CaseError
+    from .cases.powerflow import IslandError
 
     try:
-        return load_case(case)
-    except (CaseError, OSError) as exc:
+        return load_case(case, keep_main_island=True if keep_main_island else None)
+    except CaseError as exc:
+        if isinstance(exc.__cause__, IslandError) and not keep_main_island:
+            raise UsageError(f"{exc} (use --keep-main-island)") from exc
         raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _check_run_folder(args):
+    """Refuse an ``--out`` that cannot become a run folder, before any work."""
+    from ._io import RunFolderError, check_run_folder
+
+    if args.out is None:
+        if args.keep_previous:
+            raise UsageError("--keep-previous needs --out")
+        return
+    try:
+        check_run_folder(args.out, keep_previous=args.keep_previous)
+    except RunFolderError as exc:
+        raise UsageError(f"--out: {exc}") from exc
+
+
+def _run_record(args):
+    """What made this run, for the run folder's manifest."""
+    options = {key: value for key, value in vars(args).items()
+               if key not in ("run", "command", "command_line", "quiet", "verbose")}
+    return {"command": args.command_line, "options": options, "seeds": {"k_means": args.seed}}
 
 
 def _output_dir(path):
@@ -63,9 +236,9 @@ def _output_dir(path):
     return path
 
 
-def _check_clusters(k, model):
+def _check_clusters(k, model, option="--clusters"):
     if k is not None and not 1 <= k <= model.n:
-        raise UsageError(f"--clusters must be between 1 and {model.n} (the number of machines), got {k}")
+        raise UsageError(f"{option} must be between 1 and {model.n} (the number of machines), got {k}")
 
 
 def _print_table(frame, stream=None):
@@ -75,10 +248,9 @@ def _print_table(frame, stream=None):
 
 
 def _disturbance(model, node, amplitude):
-    try:
-        return amplitude * model.input_shape(node)
-    except IndexError as exc:
-        raise UsageError(f"--disturbance must be a node index in 0..{model.n - 1}, got {node}") from exc
+    if not 0 <= node < model.n:
+        raise UsageError(f"--disturbance must be a node index 0..{model.n - 1} (machine 1..{model.n}), got {node}")
+    return amplitude * model.input_shape(node)
 
 
 # ---------------------------------------------------------------------------- commands
@@ -101,7 +273,8 @@ def cmd_cases(args):
 def cmd_info(args):
     from .models.eigengap import DEFAULT_MAX_CLUSTERS
 
-    case = _load(args.case)
+    _check_case(args.case)
+    case = _load(args.case, args.keep_main_island)
     model = case.model
     summary = case.spectrum_summary(min(args.eigenvalues, model.n))
     passivity = model.nodes.passivity()
@@ -123,21 +296,40 @@ def cmd_info(args):
     return 0
 
 
-def _reduction_label(k, order, method):
-    return f"k={k}" + ("" if order is None else f", order={order}, {method}")
+def _reduction_label(k, order, method, note=""):
+    return f"k={k}" + ("" if order is None else f", order={order}{note}, {method}")
+
+
+def _table_label(result, requested, args):
+    """The table row label of a reduction, with the order it actually has.
+
+    When the requested order reduces no aggregate (each is already of at most that order),
+    the label shows the full aggregates' order and a note on stderr says so.
+    """
+    order, method = result.options["order"], result.options["method"]
+    if order is None or any(r is not None for r in result.aggregate_reductions):
+        return _reduction_label(result.n_clusters, order, method)
+    full = [row["full_order"] for row in result.summary()]
+    if not args.quiet:
+        print(f"gridcoherence {args.command}: note: {requested} reduces nothing: every aggregate is already "
+              f"of order <= {order} (orders {', '.join(map(str, full))}); the model keeps the full aggregates",
+              file=sys.stderr)
+    return _reduction_label(result.n_clusters, max(full), method, " (full aggregates)")
 
 
 def cmd_reduce(args):
+    problem = _order_problem(args.order, args.method)
+    if problem:
+        raise UsageError(f"--order {problem}")
+    _check_run_folder(args)
+    _check_case(args.case)
     from .report.bundle import write_reduction_bundle
     from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network
 
-    case = _load(args.case)
+    case = _load(args.case, args.keep_main_island)
     model = case.model
     _check_clusters(args.clusters, model)
-    if args.order is not None and args.order < 1:
-        raise UsageError(f"--order must be >= 1, got {args.order}")
-    out = _output_dir(args.out)
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
 
@@ -145,62 +337,42 @@ def cmd_reduce(args):
              _reduction_label(args.clusters, args.order, args.method))
     result = reduce_network(model, args.clusters, order=args.order, method=args.method,
                             embedding=args.embedding, random_state=args.seed)
-    label = _reduction_label(result.n_clusters, args.order, args.method)
+    label = _table_label(result, f"--order {args.order}", args)
     table = compare_step_responses(model, {label: result.model}, u0=u0, t=t)
     band = result.model.band_error(args.band) if hasattr(result.model, "band_error") else None
 
-    write_reduction_bundle(out, case, result, table, u0, t, band=args.band, band_error=band)
+    write_reduction_bundle(args.out, case, result, table, u0, t, band=args.band, band_error=band,
+                           run=_run_record(args), keep_previous=args.keep_previous)
     if not args.quiet:
         _print_table(table)
         if band is not None:
             print(f"\nband error sup_|w|<={args.band} ||T - That_k|| = {band.sup_error:.4g}")
-        print(f"\nwrote {out}/step_comparison.csv, .md, plots (*.png), reduced_model.json")
+        print(f"\nwrote {args.out}/step_comparison.csv, .md, plots (*.png), reduced_model.json, run.json")
     return 0
 
 
-def _parse_model_spec(text):
-    """'k=2,order=3,method=tb' -> dict; bare integers mean k."""
-    spec = {"k": None, "order": None, "method": "cl"}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, value = part.partition("=")
-        if not value:
-            key, value = "k", key
-        if key not in spec:
-            raise UsageError(f"model spec {text!r}: unknown key {key!r} (use k, order, method)")
-        if key == "method":
-            if value not in ("cl", "tb"):
-                raise UsageError(f"model spec {text!r}: method must be cl or tb")
-            spec[key] = value
-        else:
-            try:
-                spec[key] = int(value)
-            except ValueError as exc:
-                raise UsageError(f"model spec {text!r}: {key} must be an integer") from exc
-    return spec
-
-
 def cmd_compare(args):
+    _check_run_folder(args)
+    _check_case(args.case)
     from .report.bundle import write_comparison_bundle
     from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network
 
-    case = _load(args.case)
+    case = _load(args.case, args.keep_main_island)
     model = case.model
-    specs = [_parse_model_spec(text) for text in args.models]
-    for spec in specs:
-        _check_clusters(spec["k"], model)
-    out = _output_dir(args.out) if args.out else None
+    for spec in args.models:
+        _check_clusters(spec["k"], model, f"--models {spec['text']!r}: k")
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
     models, groups = {}, None
-    for spec in _progress(specs, args, "models"):
+    for spec in _progress(args.models, args, "models"):
         result = reduce_network(model, spec["k"], order=spec["order"], method=spec["method"],
                                 random_state=args.seed)
-        models[_reduction_label(result.n_clusters, spec["order"], spec["method"])] = result.model
+        models[_table_label(result, f"--models {spec['text']!r}", args)] = result.model
         groups = result.labels if groups is None else groups
     table = compare_step_responses(model, models, u0=u0, t=t, groups=groups)
-    if out is not None:
-        write_comparison_bundle(out, table)
+    if args.out:
+        write_comparison_bundle(args.out, case, table, run=_run_record(args), keep_previous=args.keep_previous)
     if not args.quiet:
         _print_table(table)
     return 0
@@ -291,15 +463,34 @@ def _add_common(parser):
     parser.add_argument("-v", "--verbose", action="store_true", help="log details; tracebacks on errors")
 
 
+def _add_case(parser):
+    parser.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    parser.add_argument("--keep-main-island", action="store_true",
+                        help="a power network with islands: keep its largest machine group instead of refusing it")
+
+
 def _add_step_options(parser):
-    parser.add_argument("--disturbance", type=int, default=0, metavar="NODE",
-                        help="node (machine index) of the step disturbance (default 0)")
-    parser.add_argument("--amplitude", type=float, default=-1.0,
-                        help="step size in p.u. on the system base (default -1: a loss of generation)")
-    parser.add_argument("--horizon", type=float, default=120.0,
+    parser.add_argument("--disturbance", type=_node_index, default=0, metavar="NODE",
+                        help="node index 0..n-1 of the step disturbance, i.e. machine NODE+1 (default 0)")
+    parser.add_argument("--amplitude", type=_amplitude, default=-1.0,
+                        help="step size in p.u. on the system base, nonzero (default -1: a loss of generation)")
+    parser.add_argument("--horizon", type=_positive("s"), default=120.0,
                         help="simulated time in s (default 120, long enough for most grids to settle)")
-    parser.add_argument("--points", type=int, default=2401, help="time points (default 2401)")
-    parser.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    parser.add_argument("--points", type=_integer_at_least(2, "a time grid from 0 to --horizon"), default=2401,
+                        help="time points (default 2401)")
+    parser.add_argument("--seed", type=_seed, default=0, help="k-means seed (default 0)")
+
+
+def _add_run_folder(parser, required):
+    parser.epilog += (
+        "\n\nrun folder: --out is written as a whole. An earlier run in it is replaced only once\n"
+        "the new run is complete, so it never holds parts of two runs; a folder with other files\n"
+        "and no run.json is refused. run.json records the command line, the package version,\n"
+        "the case and a SHA-256 hash of its file, the options and seeds, and every file's size.")
+    help_text = "run folder: created, or an earlier run folder replaced once the new run is complete"
+    parser.add_argument("--out", "-o", required=required, help=help_text if required else f"also write a {help_text}")
+    parser.add_argument("--keep-previous", action="store_true",
+                        help="keep the earlier run of --out as OUT.previous instead of removing it")
 
 
 def build_parser():
@@ -311,7 +502,7 @@ def build_parser():
         _add_common(sub)
         return sub
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gridcoherence",
         description="Coherent clusters, aggregate machines and reduced models of power networks.",
         epilog="examples:\n  gridcoherence cases\n  gridcoherence info iceland\n"
@@ -327,34 +518,37 @@ def build_parser():
 
     sub = command("info", "summary of one case: network, Laplacian spectrum, suggested clusters, passivity",
                   "gridcoherence info iceland\ngridcoherence info pandapower:case39 --eigenvalues 10")
-    sub.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
-    sub.add_argument("--eigenvalues", type=int, default=8, help="how many smallest eigenvalues (default 8)")
+    _add_case(sub)
+    sub.add_argument("--eigenvalues", type=_integer_at_least(2, "lambda_1 = 0 and lambda_2"), default=8,
+                     help="how many smallest eigenvalues (default 8, at least 2)")
     sub.set_defaults(run=cmd_info)
 
     sub = command("reduce", "cluster, aggregate, reduce; write table, plots and the reduced model",
                   "gridcoherence reduce iceland --clusters 3 --order 2 --out iceland_k3/\n"
                   "gridcoherence reduce nets_nyps68 --clusters 5 --order 3 --method tb --band 2 --out nyps/")
-    sub.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    _add_case(sub)
     sub.add_argument("--clusters", "-k", type=int, default=None,
                      help="number of clusters K (default: from the largest eigengap)")
-    sub.add_argument("--order", "-r", type=int, default=None,
-                     help="order R of each reduced aggregate machine (default: keep full aggregates)")
+    sub.add_argument("--order", "-r", type=_integer, default=None,
+                     help="order R of each reduced aggregate machine, at least 1 for cl and 2 for tb "
+                          "(default: keep full aggregates)")
     sub.add_argument("--method", choices=("cl", "tb"), default="cl",
                      help="aggregate reduction: cl (closed loop) or tb (turbines), default cl")
-    sub.add_argument("--band", type=float, default=1.0, help="band |w| <= ETA (rad/s) of the error (default 1)")
+    sub.add_argument("--band", type=_positive("rad/s"), default=1.0,
+                     help="band |w| <= ETA (rad/s) of the error (default 1)")
     sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default="laplacian",
                      help="spectral embedding for clustering (default laplacian, as Algorithm 1)")
-    sub.add_argument("--out", "-o", required=True, help="output folder (created if missing)")
+    _add_run_folder(sub, required=True)
     _add_step_options(sub)
     sub.set_defaults(run=cmd_reduce)
 
     sub = command("compare", "step-response table of several reduction choices side by side",
-                  "gridcoherence compare kundur_two_area --models k=2 k=2,order=2 k=2,order=2,method=tb\n"
-                  "gridcoherence compare iceland --models 3,order=2 3,order=3 --out cmp/")
-    sub.add_argument("case")
-    sub.add_argument("--models", nargs="+", required=True, metavar="SPEC",
+                  "gridcoherence compare kundur_two_area --models k=2 k=2,order=1 k=1\n"
+                  "gridcoherence compare iceland --models 3,order=2 3,order=3 3,order=3,method=tb --out cmp/")
+    _add_case(sub)
+    sub.add_argument("--models", nargs="+", required=True, metavar="SPEC", type=_model_spec,
                      help="reduction choices: k=K[,order=R][,method=cl|tb] (a bare number is k)")
-    sub.add_argument("--out", "-o", help="also write comparison.csv and comparison.md here")
+    _add_run_folder(sub, required=False)
     _add_step_options(sub)
     sub.set_defaults(run=cmd_compare)
 
@@ -397,11 +591,13 @@ def _raise_interrupt(signum, frame):
 
 def main(argv=None):
     """Entry point of the ``gridcoherence`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    args.command_line = ["gridcoherence", *argv]
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
     import matplotlib

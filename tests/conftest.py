@@ -1,4 +1,5 @@
-"""Shared fixtures: small seeded networks of family and general nodes, a damped two-area network.
+"""Shared fixtures: small seeded networks of family and general nodes, a damped two-area network,
+and :func:`run_folder`, which reads a command-line run folder and fails unless it is complete.
 
 BLAS threads: numpy and slycot each bring an OpenBLAS with its own thread pool; on a small
 machine the two pools oversubscribe the cores and dense reductions slow down up to 10x.
@@ -7,6 +8,7 @@ BLAS thread, in this process (threadpoolctl) and in every subprocess it starts (
 environment). Results do not depend on it: the suite passes with any thread count.
 """
 
+import json
 import os
 
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -76,3 +78,12 @@ def damped():
              (2, 3, 0.8), (0, 5, 0.5)]
     model = gc.NetworkModel(nodes, edges, "1/s")
     return model, gc.structure_preserving_reduction(model, 2)
+
+
+def run_folder(path):
+    """(command, {file: bytes}) of a complete run folder; fails on a partial or mixed one."""
+    manifest = json.loads((path / "run.json").read_text())
+    listed = {f["name"]: f["bytes"] for f in manifest["files"]}
+    present = {p.name: p.stat().st_size for p in path.iterdir() if p.name != "run.json"}
+    assert present == listed, f"{path} is not the complete run its manifest lists"
+    return manifest["command"], listed

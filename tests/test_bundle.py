@@ -1,5 +1,7 @@
 """A run's output folder, written by the library (the command line's reduce and compare use it)."""
 
+import dataclasses
+import hashlib
 import json
 
 import numpy as np
@@ -27,33 +29,66 @@ def test_reduction_bundle_writes_and_lists_every_file(kundur_reduction, tmp_path
     case, result = kundur_reduction
     band = result.model.band_error(1.0)
     u0 = -np.eye(case.model.n)[0]
-    written = write_reduction_bundle(tmp_path, case, result, small_table(), u0, np.linspace(0.0, 10.0, 201),
+    out = tmp_path / "run"
+    written = write_reduction_bundle(out, case, result, small_table(), u0, np.linspace(0.0, 10.0, 201),
                                      band=1.0, band_error=band)
     assert [p.name for p in written] == [
         "step_comparison.csv", "step_comparison.md", "cluster_responses.png", "coi_vs_aggregate.png",
         "bode_aggregate.png", "hankel_singular_values.png", "cluster_map.png", "reduced_model.json",
-        "reduction_summary.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+        "reduction_summary.json", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"], "no hidden folder is left beside the run"
     assert all(p.stat().st_size > 0 for p in written)
-    assert (tmp_path / "step_comparison.csv").read_text().splitlines()[0] == "model,group,nadir_rad_s"
-    summary = json.loads((tmp_path / "reduction_summary.json").read_text())
+    assert (out / "step_comparison.csv").read_text().splitlines()[0] == "model,group,nadir_rad_s"
+    summary = json.loads((out / "reduction_summary.json").read_text())
     assert summary["case"] == "kundur_two_area" and summary["band"] == 1.0
     assert summary["band_error"]["sup_error"] == pytest.approx(band.sup_error, rel=1e-12)
-    assert gc.load_reduced(tmp_path / "reduced_model.json").n_clusters == 2
+    assert gc.load_reduced(out / "reduced_model.json").n_clusters == 2
+
+
+def test_manifest_lists_every_file_and_identifies_the_case(kundur_reduction, tmp_path):
+    case, result = kundur_reduction
+    out = tmp_path / "run"
+    written = write_reduction_bundle(out, case, result, small_table(), np.eye(case.model.n)[0],
+                                     np.linspace(0.0, 5.0, 101), band=1.0)
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["gridcoherence_version"] == gc.__version__
+    assert {f["name"]: f["bytes"] for f in manifest["files"]} == {
+        p.name: p.stat().st_size for p in written if p.name != "run.json"}
+    assert manifest["case"]["sha256"] == hashlib.sha256(open(case.metadata.source, "rb").read()).hexdigest()
+    assert manifest["case"]["sha256_of"] == "file" and manifest["case"]["name"] == "kundur_two_area"
+    # Without a record of the run, the reduction's own options and seed are stored.
+    assert manifest["options"]["order"] == 1 and manifest["seeds"] == {"k_means": result.options["random_state"]}
+    assert manifest["command"] is None
 
 
 def test_reduction_bundle_without_reduced_aggregates_or_band(tmp_path):
     case = gc.load_case("kundur_two_area")
     result = gc.reduce_network(case.model, 2)
-    written = write_reduction_bundle(tmp_path, case, result, small_table(), np.eye(case.model.n)[1],
+    out = tmp_path / "run"
+    written = write_reduction_bundle(out, case, result, small_table(), np.eye(case.model.n)[1],
                                      np.linspace(0.0, 5.0, 101), band=1.0)
     names = [p.name for p in written]
     assert "bode_aggregate.png" not in names and "hankel_singular_values.png" not in names
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
-    assert json.loads((tmp_path / "reduction_summary.json").read_text())["band_error"] is None
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert json.loads((out / "reduction_summary.json").read_text())["band_error"] is None
 
 
-def test_comparison_bundle(tmp_path):
-    written = write_comparison_bundle(tmp_path, small_table())
-    assert [p.name for p in written] == ["comparison.csv", "comparison.md"]
+def test_comparison_bundle(kundur_reduction, tmp_path):
+    case, _ = kundur_reduction
+    run = {"command": ["gridcoherence", "compare"], "options": {"points": 11}, "seeds": {"k_means": 3}}
+    written = write_comparison_bundle(tmp_path / "cmp", case, small_table(), run=run)
+    assert [p.name for p in written] == ["comparison.csv", "comparison.md", "run.json"]
     assert written[1].read_text().splitlines()[0] == "| model | group | nadir [rad/s] |"
+    manifest = json.loads(written[2].read_text())
+    assert {key: manifest[key] for key in run} == run
+    assert [f["name"] for f in manifest["files"]] == ["comparison.csv", "comparison.md"]
+
+
+def test_manifest_of_a_pandapower_network_hashes_its_name(kundur_reduction, tmp_path):
+    case, _ = kundur_reduction
+    named = dataclasses.replace(case, metadata=dataclasses.replace(case.metadata, source="pandapower:case9"))
+    write_comparison_bundle(tmp_path / "cmp", named, small_table())
+    record = json.loads((tmp_path / "cmp" / "run.json").read_text())["case"]
+    assert record["sha256_of"] == "name" and record["source"] == "pandapower:case9"
+    assert record["sha256"] == hashlib.sha256(b"pandapower:case9").hexdigest()

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import run_folder
 
 import gridcoherence as gc
 
@@ -137,22 +138,27 @@ def test_argparse_errors_exit_2():
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "terminate"])
-def test_interrupted_reduce_leaves_no_partial_file(tmp_path, sig):
+def test_interrupted_reduce_leaves_the_old_or_the_new_run(tmp_path, sig):
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gridcoherence.cli", "reduce", "iceland", "--clusters", "3", "--order", "2",
-         "--points", "3001", "--out", str(out)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    args = ["reduce", "kundur_two_area", "--clusters", "2", "--points", "201", "--out", out]
+    assert run(*args, "--order", "1").returncode == 0
+    old = run_folder(out)
+    process = subprocess.Popen([sys.executable, "-m", "gridcoherence.cli", *map(str, args)], env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline and not (out.exists() and any(out.iterdir())):
+    # Interrupt while the new run is being written into its hidden folder beside out.
+    while (time.time() < deadline and process.poll() is None
+           and not any(p.name.startswith(".out.tmp-") and any(p.iterdir()) for p in tmp_path.iterdir())):
         time.sleep(0.005)
     process.send_signal(sig)
     process.wait(timeout=60)
-    assert process.returncode != 0
-    for path in out.iterdir():
-        assert not path.name.startswith("."), f"temporary file {path.name} left behind"
-        assert path.stat().st_size > 0
-        if path.suffix == ".json":
-            json.loads(path.read_text())
+    new_command = ["gridcoherence", *map(str, args)]
+    if process.returncode == 0:  # it finished before the signal came
+        assert run_folder(out)[0] == new_command
+    else:
+        assert process.returncode == 130 and "interrupted" in process.stderr.read().decode()
+        assert run_folder(out) == old or run_folder(out)[0] == new_command
+    assert [p.name for p in tmp_path.iterdir()] == ["out"], "the interrupted run left its hidden folder"
 
 
 def test_reproduce_quick_writes_json_and_png(tmp_path):

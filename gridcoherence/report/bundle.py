@@ -2,16 +2,21 @@
 
 :func:`write_reduction_bundle` writes everything one reduction leaves behind (comparison
 table, figures, the reduced model and a summary of how it was made);
-:func:`write_comparison_bundle` the table of several reductions side by side. Every file
-is written atomically, so an interrupted run leaves no partial file; both return the
+:func:`write_comparison_bundle` the table of several reductions side by side. Both
+write the folder as a whole (:func:`gridcoherence._io.atomic_directory`): an earlier run
+in it is replaced only once the new one is complete, so the folder never mixes two runs
+and an interrupted run leaves the earlier one as it was. Every run folder ends with the
+manifest ``run.json`` (:func:`gridcoherence._io.write_manifest`): how the run was made,
+the case and a SHA-256 hash of its file, and every file with its size. Both return the
 paths they wrote.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from .._io import write_json
+from .._io import MANIFEST, atomic_directory, write_json, write_manifest
 from ..coherence.measures import aggregate_response
 from . import plots
 from .export import export_table
@@ -20,8 +25,9 @@ from .serialization import save_reduced
 __all__ = ["write_reduction_bundle", "write_comparison_bundle"]
 
 
-def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=None):
-    """Write one reduction's table, figures, reduced model and summary into ``out``.
+def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=None, run=None,
+                           keep_previous=False):
+    """Write one reduction's table, figures, reduced model and summary as the run folder ``out``.
 
     Files, in this order: ``step_comparison.csv`` and ``step_comparison.md`` (``table``,
     units in the headers, see :func:`~gridcoherence.report.export.export_table`);
@@ -29,12 +35,14 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     reduced by balanced truncation, ``bode_aggregate.png`` (of the largest such cluster)
     and ``hankel_singular_values.png``; ``cluster_map.png``; ``reduced_model.json``
     (:func:`~gridcoherence.report.serialization.save_reduced`, with the band and its
-    error); ``reduction_summary.json`` (case, options, clusters, band error).
+    error); ``reduction_summary.json`` (case, options, clusters, band error); ``run.json``
+    (the manifest, see the module docstring).
 
     Parameters
     ----------
     out : str or Path
-        An existing, writable folder.
+        The run folder: absent, empty or an earlier run folder, which is replaced whole
+        (:func:`~gridcoherence._io.atomic_directory`).
     case : Case
         The reduced case (:func:`~gridcoherence.cases.loader.load_case`); its bus
         coordinates, if any, place the cluster map.
@@ -52,13 +60,27 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     band_error : BandError or None
         :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error` of the
         reduced model, or ``None`` when the model has none.
+    run : dict, optional
+        How the run was made, for the manifest: ``command`` (the argument list),
+        ``options``, ``seeds``. By default the options and k-means seed of ``result``.
+    keep_previous : bool
+        Keep an earlier run in ``out`` as ``out.previous`` instead of removing it.
 
     Returns
     -------
     list of pathlib.Path
-        The written files.
+        The written files, the manifest last.
     """
-    out = Path(out)
+    if run is None:
+        run = {"options": result.options, "seeds": {"k_means": result.options["random_state"]}}
+    with atomic_directory(out, keep_previous=keep_previous) as folder:
+        names = _write_reduction_files(folder, case, result, table, u0, t, band, band_error)
+        write_manifest(folder, _run_record(case, run))
+    return [Path(out) / name for name in [*names, MANIFEST]]
+
+
+def _write_reduction_files(out, case, result, table, u0, t, band, band_error):
+    """The files of :func:`write_reduction_bundle` in ``out``; returns their names."""
     model = case.model
     written = [export_table(table, out / "step_comparison.csv"), export_table(table, out / "step_comparison.md")]
 
@@ -89,23 +111,47 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
         "case": case.name, "options": result.options, "clusters": result.summary(),
         "band": band, "band_error": None if band_error is None else band_error.as_dict(),
     })
-    return written + [out / "reduced_model.json", out / "reduction_summary.json"]
+    return [p.name for p in written] + ["reduced_model.json", "reduction_summary.json"]
 
 
-def write_comparison_bundle(out, table):
-    """Write a comparison of several models as ``comparison.csv`` and ``comparison.md`` in ``out``.
+def write_comparison_bundle(out, case, table, *, run=None, keep_previous=False):
+    """Write a comparison of several models as the run folder ``out``.
+
+    Files: ``comparison.csv`` and ``comparison.md``, then the manifest ``run.json``.
 
     Parameters
     ----------
     out : str or Path
-        An existing, writable folder.
+        The run folder: absent, empty or an earlier run folder, which is replaced whole.
+    case : Case
+        The case the models reduce.
     table : pandas.DataFrame
         From :func:`~gridcoherence.report.compare.compare_step_responses`.
+    run : dict, optional
+        How the run was made, for the manifest (``command``, ``options``, ``seeds``).
+    keep_previous : bool
+        Keep an earlier run in ``out`` as ``out.previous`` instead of removing it.
 
     Returns
     -------
     list of pathlib.Path
-        The two written files.
+        The written files, the manifest last.
     """
-    out = Path(out)
-    return [export_table(table, out / "comparison.csv"), export_table(table, out / "comparison.md")]
+    names = ["comparison.csv", "comparison.md"]
+    with atomic_directory(out, keep_previous=keep_previous) as folder:
+        for name in names:
+            export_table(table, folder / name)
+        write_manifest(folder, _run_record(case, run or {}))
+    return [Path(out) / name for name in [*names, MANIFEST]]
+
+
+def _run_record(case, run):
+    """The manifest's record: command, case (name, source, SHA-256), options, seeds."""
+    source = case.metadata.source
+    path = Path(source)
+    # A case read from a file is identified by the file's bytes; a pandapower:NAME network by its name.
+    hashed = "file" if path.is_file() else "name"
+    content = path.read_bytes() if hashed == "file" else source.encode("utf-8")
+    return {"command": None, "options": {}, "seeds": {}, **run,
+            "case": {"name": case.name, "source": source, "sha256": hashlib.sha256(content).hexdigest(),
+                     "sha256_of": hashed}}
