@@ -4,15 +4,26 @@ networks.
 Builds :mod:`~gridcoherence.models` objects from files, pandapower networks and random
 graphs; imports only :mod:`~gridcoherence.models`.
 
-* :mod:`~gridcoherence.cases.loader` -- network cases: :func:`load_case`, the bundled cases and the build of a case's model.
-* :mod:`~gridcoherence.cases.machines` -- machine data of a case: the ``[machines]`` table as node parameters, machine by machine.
-* :mod:`~gridcoherence.cases.network_sources` -- network sources of a case: the ``[network]`` table as a pandapower network or a Laplacian.
-* :mod:`~gridcoherence.cases.powerflow` -- from a pandapower network to the machine network: power flow, linearization, Kron reduction.
-* :mod:`~gridcoherence.cases.pst` -- power System Toolbox (PST) data files: a safe reader and the converter to case files.
-* :mod:`~gridcoherence.cases.random_nodes` -- random swing(+turbine) nodes for synthetic networks: :func:`random_family_nodes`.
-* :mod:`~gridcoherence.cases.sbm` -- weighted stochastic block models (dissertation (3.35)-(3.36), (3.46)-(3.47)).
-* :mod:`~gridcoherence.cases.schema` -- the case-file format (version 1) as one declarative table: :data:`FIELDS`.
-* :mod:`~gridcoherence.cases.synthetic` -- synthetic power-grid-like topologies for large studies and benchmarks.
+* :mod:`~gridcoherence.cases.bundled` -- The bundled cases: their folder, :func:`list_cases`
+  and the stored :func:`bundled_case_index`.
+* :mod:`~gridcoherence.cases.loader` -- Network cases: :func:`load_case` by name, file or
+  pandapower network, and the build of its model.
+* :mod:`~gridcoherence.cases.machines` -- Machine data of a case: the ``[machines]`` table
+  as node parameters, machine by machine.
+* :mod:`~gridcoherence.cases.network_sources` -- Network sources of a case: the
+  ``[network]`` table as a pandapower network or a Laplacian.
+* :mod:`~gridcoherence.cases.powerflow` -- From a pandapower network to the machine network:
+  power flow, linearization, Kron reduction.
+* :mod:`~gridcoherence.cases.pst` -- Power System Toolbox (PST) data files: a safe reader
+  and the converter to case files.
+* :mod:`~gridcoherence.cases.random_nodes` -- Random swing(+turbine) nodes for synthetic
+  networks: :func:`random_family_nodes`.
+* :mod:`~gridcoherence.cases.sbm` -- Weighted stochastic block models (dissertation
+  (3.35)-(3.36), (3.46)-(3.47)).
+* :mod:`~gridcoherence.cases.schema` -- The case-file format (version 1) as one declarative
+  table: :data:`FIELDS`.
+* :mod:`~gridcoherence.cases.synthetic` -- Synthetic power-grid-like topologies for large
+  studies and benchmarks.
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.
@@ -22,12 +33,10 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["loader", "machines", "network_sources", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
+    submodules=["bundled", "loader", "machines", "network_sources", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
     submod_attrs={
-        "loader": [
-            "Case", "CaseMetadata", "load_case", "list_cases", "case_summary", "bundled_case_index",
-            "BUNDLED_PACKAGE"
-        ],
+        "bundled": ["list_cases", "bundled_case_index", "BUNDLED_PACKAGE", "CASE_INDEX"],
+        "loader": ["Case", "CaseMetadata", "load_case", "case_summary"],
         "machines": ["DEFAULT_RULE", "PowerMachines"],
         "network_sources": ["charging_to_shunts"],
         "powerflow": [

@@ -1,4 +1,4 @@
-"""Network cases: :func:`load_case`, the bundled cases and the build of a case's model.
+"""Network cases: :func:`load_case` by name, file or pandapower network, and the build of its model.
 
 A *case* is everything needed to build a :class:`~gridcoherence.NetworkModel`: the network
 (a pandapower network, inline bus/branch tables, a stochastic block model or an explicit
@@ -10,8 +10,9 @@ problem. The format is declared field by field in :mod:`gridcoherence.cases.sche
 reference, with the per-unit conversions of (3.84), is ``docs/case-format.md``.
 
 Bundled cases live in the top-level ``cases/`` folder, installed as the data package
-``gridcoherence.bundled_cases``; :func:`list_cases` lists them. Power networks come from
-:mod:`~gridcoherence.cases.network_sources`, their machines from
+``gridcoherence.bundled_cases``; :mod:`~gridcoherence.cases.bundled` finds and lists them
+(:func:`~gridcoherence.cases.bundled.list_cases`) without importing numpy. Power networks
+come from :mod:`~gridcoherence.cases.network_sources`, their machines from
 :mod:`~gridcoherence.cases.machines`, and go through :mod:`~gridcoherence.cases.powerflow`
 (AC power flow, linearization, Kron reduction onto the machines): the model's nodes are the
 machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s).
@@ -20,26 +21,21 @@ machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
+from .bundled import bundled_case_index, bundled_path, list_cases  # noqa: F401 (the CLI reads the index here)
 from .machines import DEFAULT_RULE, graph_nodes, machines_reader, power_machines
 from .network_sources import graph_laplacian, pandapower_net
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
-__all__ = ["Case", "CaseMetadata", "load_case", "list_cases", "case_summary", "bundled_case_index",
-           "BUNDLED_PACKAGE"]
-
-BUNDLED_PACKAGE = "gridcoherence.bundled_cases"
-CASE_INDEX = "index.json"
+__all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
 
 
 @dataclass(frozen=True)
@@ -115,20 +111,9 @@ class Case:
 
 
 # ---------------------------------------------------------------------------- reading
-def list_cases():
-    """Names of the bundled cases, sorted.
-
-    Examples
-    --------
-    >>> {"coherent5", "sbm3", "iceland"} <= set(list_cases())
-    True
-    """
-    folder = _bundled_folder()
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
 def case_summary(case):
-    """The facts :func:`bundled_case_index` stores for a case (and ``gridcoherence cases`` shows).
+    """The facts :func:`~gridcoherence.cases.bundled.bundled_case_index` stores for a case (and
+    ``gridcoherence cases`` shows).
 
     Returns
     -------
@@ -149,41 +134,6 @@ def case_summary(case):
             "description": case.metadata.description}
 
 
-def bundled_case_index():
-    """Stored :func:`case_summary` of every bundled case, without loading any of them.
-
-    Read from ``index.json`` beside the bundled case files (written by
-    ``scripts/update_case_index.py``; the tests check it against freshly loaded cases), so
-    listing the cases runs no power flow.
-
-    Returns
-    -------
-    dict
-        Case name -> summary, for the bundled cases the index knows.
-    """
-    try:
-        text = _bundled_folder().joinpath(CASE_INDEX).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    return json.loads(text)["cases"]
-
-
-def _bundled_path(name):
-    return _bundled_folder().joinpath(f"{name}.toml")
-
-
-def _bundled_folder():
-    """The bundled case files: the installed data package, or ``cases/`` of a source checkout.
-
-    Running from a checkout (``python -m gridcoherence`` in the repository) imports the
-    package from the source tree, where the data package does not exist as such.
-    """
-    try:
-        return resources.files(BUNDLED_PACKAGE)
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "cases"
-
-
 def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=None,
               linearization=None):
     """Load a case as a :class:`Case` (network model + metadata).
@@ -191,8 +141,9 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     Parameters
     ----------
     name_or_path : str or Path
-        A bundled case name (see :func:`list_cases`); a path to a case ``.toml`` file;
-        ``"pandapower:<name>"`` for a network of ``pandapower.networks``; or a path to a
+        A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
+        to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
+        ``pandapower.networks``; or a path to a
         pandapower JSON file (``.json``) or a MATPOWER case (``.mat``; ``.m`` needs the
         optional package matpowercaseframes, used by pandapower's converter). The last
         three use :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
@@ -241,7 +192,7 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
         if not path.is_file():
             raise CaseError(text, "file", "no such file")
         return _load_document(path, path.read_bytes(), path.parent, overrides)
-    bundled = _bundled_path(text)
+    bundled = bundled_path(text)
     if not bundled.is_file():
         close = difflib.get_close_matches(text, list_cases(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
