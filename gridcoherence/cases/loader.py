@@ -6,8 +6,13 @@ graph), the dynamic parameters of every machine with their units, the coupling f
 where each number comes from. Case files are TOML (format version 1), read with the
 standard-library ``tomllib`` only (nothing is evaluated) and validated on load: every error
 is a :class:`~gridcoherence.cases.schema.CaseError` naming the file, the field and the
-problem. The format is declared field by field in :mod:`gridcoherence.cases.schema`; its
-reference, with the per-unit conversions of (3.84), is ``docs/case-format.md``.
+problem, and data that is legitimate only on purpose (negative reactances, a machine where
+nothing generates) loads with a :class:`~gridcoherence.cases.schema.CaseWarning`. Network
+files are data too: pandapower JSON is read through the allowlist of
+:mod:`~gridcoherence.cases.pandapower_json` (a file cannot make the reader import a
+module), MATPOWER files are checked line by line (:mod:`~gridcoherence.cases.matpower`).
+The format is declared field by field in :mod:`gridcoherence.cases.schema`; its reference,
+with the per-unit conversions of (3.84), is ``docs/case-format.md``.
 
 Bundled cases live in the top-level ``cases/`` folder, installed as the data package
 ``gridcoherence.bundled_cases``; :mod:`~gridcoherence.cases.bundled` finds and lists them
@@ -32,7 +37,7 @@ from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
 from .bundled import bundled_case_index, bundled_path, list_cases  # noqa: F401 (the CLI reads the index here)
 from .machines import DEFAULT_RULE, graph_nodes, machines_reader, power_machines
-from .network_sources import graph_laplacian, pandapower_net
+from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
 __all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
@@ -143,10 +148,11 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     name_or_path : str or Path
         A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
         to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
-        ``pandapower.networks``; or a path to a
-        pandapower JSON file (``.json``) or a MATPOWER case (``.mat``; ``.m`` needs the
-        optional package matpowercaseframes, used by pandapower's converter). The last
-        three use :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
+        ``pandapower.networks``; or a path to a pandapower JSON file (``.json``; only the
+        objects of :data:`~gridcoherence.cases.pandapower_json.ALLOWED_OBJECTS`) or a
+        MATPOWER case (``.mat``; ``.m`` needs the optional package matpowercaseframes, used
+        by pandapower's converter). The last three use
+        :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
     scale : int, optional
         Stochastic block model cases only: multiply every block size by ``scale`` (same
         block proportions, n = scale * n_0).
@@ -169,6 +175,12 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     CaseError
         Unknown name (the message lists the bundled cases), invalid file, failed power flow,
         islands, ...
+
+    Warns
+    -----
+    CaseWarning
+        Branches of negative series reactance other than the case states, table machines
+        at buses where nothing generates.
 
     Examples
     --------
@@ -270,7 +282,8 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     The machine data is re-attached to the machines the reduction keeps by their positions
     (:attr:`~gridcoherence.cases.powerflow.MachineNetwork.kept`), never by name.
     """
-    from .powerflow import IslandError, PowerFlowError, machine_network, solve_power_flow
+    from .powerflow import (IslandError, PowerFlowError, machine_network, negative_reactance_branches,
+                            solve_power_flow)
 
     net = pandapower_net(source, network, folder, base_mva, frequency)
     if base_mva is not None and not math.isclose(float(net.sn_mva), base_mva):
@@ -288,6 +301,8 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
         solve_power_flow(net, name=str(source))
     except PowerFlowError as exc:
         raise CaseError(source, "network", str(exc)) from exc
+    if network.variant in ("pandapower", "pandapower_json"):  # inline and MATPOWER rows: on reading
+        warn_negative_reactances(source, network, negative_reactance_branches(net))
     data = power_machines(source, machines, net, base, frequency)
     try:
         reduced = machine_network(net, data.machines, name=str(source), linearization=linearization,
