@@ -39,7 +39,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "Sinusoid", "Sampled", "suggest_k"
         ],
         "cases": [
-            "load_case", "list_cases", "Case", "CaseMetadata", "CaseError"
+            "load_case", "list_cases", "Case", "CaseMetadata", "CaseError", "CaseWarning"
         ],
         "coherence": [
             "coherent_aggregate", "harmonic_mean", "incoherence", "coherence_bound",

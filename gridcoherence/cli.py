@@ -27,7 +27,6 @@ that is not a run folder (no ``run.json``) and not empty is refused.
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import math
 import os
@@ -163,32 +162,6 @@ def _model_spec(text):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _builds_network(function):
-    """Whether a name of ``pandapower.networks`` is a test network: defined there, callable without arguments."""
-    if not callable(function) or not getattr(function, "__module__", "").startswith("pandapower.networks."):
-        return False
-    import inspect
-
-    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               for p in inspect.signature(function).parameters.values())
-
-
-def _check_case(case):
-    """Refuse a ``pandapower:NAME`` that names no network of ``pandapower.networks``, before loading."""
-    if not case.startswith("pandapower:"):
-        return
-    import pandapower.networks as pn
-
-    name = case.split(":", 1)[1]
-    networks = sorted(n for n in dir(pn) if not n.startswith("_") and _builds_network(getattr(pn, n)))
-    if name in networks:
-        return
-    what = f" ({name} is a pandapower function that builds no network)" if hasattr(pn, name) else ""
-    close = difflib.get_close_matches(name, networks, n=3)
-    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else f"; e.g. {', '.join(networks[:5])}"
-    raise UsageError(f"case {case}: pandapower.networks has no network {name!r}{what}{hint}")
-
-
 def _load(case, keep_main_island=False):
     from .cases.loader import load_case
     from .cases.schema import CaseError
@@ -257,13 +230,17 @@ def _disturbance(model, node, amplitude):
 def cmd_cases(args):
     import pandas as pd
 
-    from .cases.loader import bundled_case_index, case_summary, list_cases
+    from .cases.bundled import bundled_case_index, list_cases
 
     index = bundled_case_index()
     rows = []
     for name in list_cases():
-        # A case newer than the stored index is loaded once to describe it.
-        summary = index[name] if name in index else case_summary(_load(name))
+        if name in index:
+            summary = index[name]
+        else:  # a case newer than the stored index is loaded once to describe it
+            from .cases.loader import case_summary
+
+            summary = case_summary(_load(name))
         rows.append({"case": name, **summary, "buses": summary["buses"] or "-"})
     columns = ["case", "machines", "buses", "edges", "lambda_2", "description"]
     _print_table(pd.DataFrame(rows, columns=columns))
@@ -273,7 +250,6 @@ def cmd_cases(args):
 def cmd_info(args):
     from .models.eigengap import DEFAULT_MAX_CLUSTERS
 
-    _check_case(args.case)
     case = _load(args.case, args.keep_main_island)
     model = case.model
     summary = case.spectrum_summary(min(args.eigenvalues, model.n))
@@ -322,7 +298,6 @@ def cmd_reduce(args):
     if problem:
         raise UsageError(f"--order {problem}")
     _check_run_folder(args)
-    _check_case(args.case)
     from .report.bundle import write_reduction_bundle
     from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network
@@ -353,7 +328,6 @@ def cmd_reduce(args):
 
 def cmd_compare(args):
     _check_run_folder(args)
-    _check_case(args.case)
     from .report.bundle import write_comparison_bundle
     from .report.compare import compare_step_responses
     from .reduction.pipeline import reduce_network

@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 
 from gridcoherence._io import atomic_write
-from gridcoherence.cases.loader import CASE_INDEX, case_summary, list_cases, load_case
+from gridcoherence.cases.bundled import CASE_INDEX, list_cases
+from gridcoherence.cases.loader import case_summary, load_case
 
 
 def main():

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-import gridcoherence.cases.loader as loader
-from gridcoherence.cases.loader import list_cases, load_case
+import gridcoherence.cases.bundled as bundled
+from gridcoherence.cases.bundled import list_cases
+from gridcoherence.cases.loader import load_case
 from gridcoherence.cases.schema import CaseError, markdown_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +85,6 @@ def test_bundled_cases_are_found_in_a_checkout_without_the_data_package(monkeypa
     def missing(name):
         raise ModuleNotFoundError(name)
 
-    monkeypatch.setattr(loader.resources, "files", missing)
+    monkeypatch.setattr(bundled.resources, "files", missing)
     assert {"coherent5", "iceland", "sbm3"} <= set(list_cases())
     assert load_case("coherent5").model.n == 5

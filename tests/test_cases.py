@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 
 from gridcoherence import validate_laplacian
-from gridcoherence.cases.loader import bundled_case_index, case_summary, list_cases, load_case
+from gridcoherence.cases.bundled import bundled_case_index, list_cases
+from gridcoherence.cases.loader import case_summary, load_case
 from gridcoherence.cases.schema import CaseError
 
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
@@ -32,6 +33,22 @@ def test_stored_case_index_matches_the_loaded_cases():
         assert stored["lambda_2"] == pytest.approx(loaded["lambda_2"], rel=1e-5), name
         assert {k: v for k, v in stored.items() if k != "lambda_2"} == \
             {k: v for k, v in loaded.items() if k != "lambda_2"}, name
+
+
+def test_listing_the_bundled_cases_imports_no_numerical_package(tmp_path):
+    # `gridcoherence cases` lists the index; it must not pay for numpy, control or pandapower.
+    script = (
+        "import sys\n"
+        "from gridcoherence.cases.bundled import list_cases, bundled_case_index\n"
+        "names, index = list_cases(), bundled_case_index()\n"
+        "assert 'coherent5' in names and index['coherent5']['machines'] == 5\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'control', 'pandapower', 'pandas') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
 
 
 def test_unknown_name_lists_the_available_cases():

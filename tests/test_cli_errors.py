@@ -89,7 +89,7 @@ BAD_USAGE = {
                          "--out: {tmp}/thesis is a folder gridcoherence did not write (no run.json)"),
     "keep-previous-without-out": (COMPARE + ["--models", "2", "--keep-previous"], "--keep-previous needs --out"),
     "pandapower-function": (["info", "pandapower:create_bus"],
-                            "case pandapower:create_bus: pandapower.networks has no network 'create_bus' "
+                            "case pandapower:create_bus: field 'network.name': pandapower.networks has no network 'create_bus' "
                             "(create_bus is a pandapower function that builds no network)"),
     "pandapower-empty-network": (["reduce", "pandapower:create_empty_network", "--out", "out"],
                                  "pandapower.networks has no network 'create_empty_network'"),

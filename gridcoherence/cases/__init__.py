@@ -4,12 +4,18 @@ networks.
 Builds :mod:`~gridcoherence.models` objects from files, pandapower networks and random
 graphs; imports only :mod:`~gridcoherence.models`.
 
-* :mod:`~gridcoherence.cases.loader` -- Network cases: :func:`load_case`, the bundled cases
-  and the build of a case's model.
+* :mod:`~gridcoherence.cases.bundled` -- The bundled cases: their folder, :func:`list_cases`
+  and the stored :func:`bundled_case_index`.
+* :mod:`~gridcoherence.cases.loader` -- Network cases: :func:`load_case` by name, file or
+  pandapower network, and the build of its model.
 * :mod:`~gridcoherence.cases.machines` -- Machine data of a case: the ``[machines]`` table
   as node parameters, machine by machine.
+* :mod:`~gridcoherence.cases.matpower` -- MATPOWER cases and MATPOWER-style tables, checked
+  before pandapower converts them.
 * :mod:`~gridcoherence.cases.network_sources` -- Network sources of a case: the
   ``[network]`` table as a pandapower network or a Laplacian.
+* :mod:`~gridcoherence.cases.pandapower_json` -- pandapower JSON files read without running
+  anything the file names: an allowlist of objects.
 * :mod:`~gridcoherence.cases.powerflow` -- From a pandapower network to the machine network:
   power flow, linearization, Kron reduction.
 * :mod:`~gridcoherence.cases.pst` -- Power System Toolbox (PST) data files: a safe reader
@@ -31,18 +37,18 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["loader", "machines", "network_sources", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
+    submodules=["bundled", "loader", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
     submod_attrs={
-        "loader": [
-            "Case", "CaseMetadata", "load_case", "list_cases", "case_summary", "bundled_case_index",
-            "BUNDLED_PACKAGE"
-        ],
+        "bundled": ["list_cases", "bundled_case_index", "BUNDLED_PACKAGE", "CASE_INDEX"],
+        "loader": ["Case", "CaseMetadata", "load_case", "case_summary"],
         "machines": ["DEFAULT_RULE", "PowerMachines"],
+        "matpower": ["MATPOWER_COLUMNS", "check_grid_tables", "read_matpower"],
         "network_sources": ["charging_to_shunts"],
+        "pandapower_json": ["ALLOWED_OBJECTS", "refused_object", "read_pandapower_json"],
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings", "element_name"
+            "element_ratings", "element_name", "negative_reactance_branches"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
@@ -51,8 +57,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "random_nodes": ["random_family_nodes", "FAMILY_NODE_RANGES"],
         "sbm": ["SBMSample", "sample_sbm", "expected_laplacian", "block_labels"],
         "schema": [
-            "CaseError", "FORMAT_VERSION", "Field", "Bounds", "Conversion", "PerUnitBases",
-            "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
+            "CaseError", "CaseWarning", "FORMAT_VERSION", "Field", "Bounds", "Conversion",
+            "PerUnitBases", "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
         ],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
     },

@@ -1,4 +1,4 @@
-"""Network cases: :func:`load_case`, the bundled cases and the build of a case's model.
+"""Network cases: :func:`load_case` by name, file or pandapower network, and the build of its model.
 
 A *case* is everything needed to build a :class:`~gridcoherence.NetworkModel`: the network
 (a pandapower network, inline bus/branch tables, a stochastic block model or an explicit
@@ -6,12 +6,18 @@ graph), the dynamic parameters of every machine with their units, the coupling f
 where each number comes from. Case files are TOML (format version 1), read with the
 standard-library ``tomllib`` only (nothing is evaluated) and validated on load: every error
 is a :class:`~gridcoherence.cases.schema.CaseError` naming the file, the field and the
-problem. The format is declared field by field in :mod:`gridcoherence.cases.schema`; its
-reference, with the per-unit conversions of (3.84), is ``docs/case-format.md``.
+problem, and data that is legitimate only on purpose (negative reactances, a machine where
+nothing generates) loads with a :class:`~gridcoherence.cases.schema.CaseWarning`. Network
+files are data too: pandapower JSON is read through the allowlist of
+:mod:`~gridcoherence.cases.pandapower_json` (a file cannot make the reader import a
+module), MATPOWER files are checked line by line (:mod:`~gridcoherence.cases.matpower`).
+The format is declared field by field in :mod:`gridcoherence.cases.schema`; its reference,
+with the per-unit conversions of (3.84), is ``docs/case-format.md``.
 
 Bundled cases live in the top-level ``cases/`` folder, installed as the data package
-``gridcoherence.bundled_cases``; :func:`list_cases` lists them. Power networks come from
-:mod:`~gridcoherence.cases.network_sources`, their machines from
+``gridcoherence.bundled_cases``; :mod:`~gridcoherence.cases.bundled` finds and lists them
+(:func:`~gridcoherence.cases.bundled.list_cases`) without importing numpy. Power networks
+come from :mod:`~gridcoherence.cases.network_sources`, their machines from
 :mod:`~gridcoherence.cases.machines`, and go through :mod:`~gridcoherence.cases.powerflow`
 (AC power flow, linearization, Kron reduction onto the machines): the model's nodes are the
 machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s).
@@ -20,26 +26,21 @@ machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
+from .bundled import bundled_path, list_cases
 from .machines import DEFAULT_RULE, graph_nodes, machines_reader, power_machines
-from .network_sources import graph_laplacian, pandapower_net
+from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
-__all__ = ["Case", "CaseMetadata", "load_case", "list_cases", "case_summary", "bundled_case_index",
-           "BUNDLED_PACKAGE"]
-
-BUNDLED_PACKAGE = "gridcoherence.bundled_cases"
-CASE_INDEX = "index.json"
+__all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
 
 
 @dataclass(frozen=True)
@@ -121,20 +122,9 @@ class Case:
 
 
 # ---------------------------------------------------------------------------- reading
-def list_cases():
-    """Names of the bundled cases, sorted.
-
-    Examples
-    --------
-    >>> {"coherent5", "sbm3", "iceland"} <= set(list_cases())
-    True
-    """
-    folder = _bundled_folder()
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
 def case_summary(case):
-    """The facts :func:`bundled_case_index` stores for a case (and ``gridcoherence cases`` shows).
+    """The facts :func:`~gridcoherence.cases.bundled.bundled_case_index` stores for a case (and
+    ``gridcoherence cases`` shows).
 
     Returns
     -------
@@ -155,41 +145,6 @@ def case_summary(case):
             "description": case.metadata.description}
 
 
-def bundled_case_index():
-    """Stored :func:`case_summary` of every bundled case, without loading any of them.
-
-    Read from ``index.json`` beside the bundled case files (written by
-    ``scripts/update_case_index.py``; the tests check it against freshly loaded cases), so
-    listing the cases runs no power flow.
-
-    Returns
-    -------
-    dict
-        Case name -> summary, for the bundled cases the index knows.
-    """
-    try:
-        text = _bundled_folder().joinpath(CASE_INDEX).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    return json.loads(text)["cases"]
-
-
-def _bundled_path(name):
-    return _bundled_folder().joinpath(f"{name}.toml")
-
-
-def _bundled_folder():
-    """The bundled case files: the installed data package, or ``cases/`` of a source checkout.
-
-    Running from a checkout (``python -m gridcoherence`` in the repository) imports the
-    package from the source tree, where the data package does not exist as such.
-    """
-    try:
-        return resources.files(BUNDLED_PACKAGE)
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "cases"
-
-
 def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=None,
               linearization=None):
     """Load a case as a :class:`Case` (network model + metadata).
@@ -197,11 +152,13 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     Parameters
     ----------
     name_or_path : str or Path
-        A bundled case name (see :func:`list_cases`); a path to a case ``.toml`` file;
-        ``"pandapower:<name>"`` for a network of ``pandapower.networks``; or a path to a
-        pandapower JSON file (``.json``) or a MATPOWER case (``.mat``; ``.m`` needs the
-        optional package matpowercaseframes, used by pandapower's converter). The last
-        three use :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
+        A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
+        to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
+        ``pandapower.networks``; or a path to a pandapower JSON file (``.json``; only the
+        objects of :data:`~gridcoherence.cases.pandapower_json.ALLOWED_OBJECTS`) or a
+        MATPOWER case (``.mat``; ``.m`` needs the optional package matpowercaseframes, used
+        by pandapower's converter). The last three use
+        :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
     scale : int, optional
         Stochastic block model cases only: multiply every block size by ``scale`` (same
         block proportions, n = scale * n_0).
@@ -225,6 +182,12 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
         Unknown name (the message lists the bundled cases), invalid file, failed power flow,
         islands, ...
 
+    Warns
+    -----
+    CaseWarning
+        Branches of negative series reactance other than the case states, table machines
+        at buses where nothing generates.
+
     Examples
     --------
     >>> case = load_case("coherent5")
@@ -247,7 +210,7 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
         if not path.is_file():
             raise CaseError(text, "file", "no such file")
         return _load_document(path, path.read_bytes(), path.parent, overrides)
-    bundled = _bundled_path(text)
+    bundled = bundled_path(text)
     if not bundled.is_file():
         close = difflib.get_close_matches(text, list_cases(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -325,7 +288,8 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     The machine data is re-attached to the machines the reduction keeps by their positions
     (:attr:`~gridcoherence.cases.powerflow.MachineNetwork.kept`), never by name.
     """
-    from .powerflow import IslandError, PowerFlowError, machine_network, solve_power_flow
+    from .powerflow import (IslandError, PowerFlowError, machine_network, negative_reactance_branches,
+                            solve_power_flow)
 
     net = pandapower_net(source, network, folder, base_mva, frequency)
     if base_mva is not None and not math.isclose(float(net.sn_mva), base_mva):
@@ -343,6 +307,8 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
         solve_power_flow(net, name=str(source))
     except PowerFlowError as exc:
         raise CaseError(source, "network", str(exc)) from exc
+    if network.variant in ("pandapower", "pandapower_json"):  # inline and MATPOWER rows: on reading
+        warn_negative_reactances(source, network, negative_reactance_branches(net))
     data = power_machines(source, machines, net, base, frequency)
     try:
         reduced = machine_network(net, data.machines, name=str(source), linearization=linearization,

@@ -13,13 +13,14 @@ use :data:`DEFAULT_RULE`. Graph and SBM networks: nodes in model units (``source
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..models.nodes import SwingTurbineNodes
 from .random_nodes import random_family_nodes
-from .schema import CaseError, PerUnitBases, TableReader, table_fields, table_source
+from .schema import CaseError, CaseWarning, PerUnitBases, TableReader, table_fields, table_source
 
 __all__ = ["DEFAULT_RULE", "PowerMachines"]
 
@@ -128,6 +129,7 @@ def _table_machines(source, reader, net, base_mva, frequency_hz):
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
         raise CaseError(source, "machines.bus", f"machine {names[i]!r} refers to unknown bus {int(bus[i])}")
+    _warn_machines_without_generation(source, names, bus, net)
     columns = {key: reader.value(key, n) for key in ("mva", "H", "damping", "xd_prime", "inv_droop", "tau")}
     if reader.has("inv_droop") != reader.has("tau"):
         raise CaseError(source, "machines.tau", "inv_droop and tau must be given together")
@@ -149,6 +151,24 @@ def _table_machines(source, reader, net, base_mva, frequency_hz):
     machines = [Machine(names[i], int(bus[i]), float(xd_prime[i]), p_share=float(shares["p_share"][i]),
                         q_share=float(shares["q_share"][i])) for i in range(n)]
     return PowerMachines(machines, parameters, {})
+
+
+def _warn_machines_without_generation(source, names, bus, net):
+    """Warn about table machines at buses where no in-service gen or ext_grid generates.
+
+    A table machine takes its share of the generation solved at its bus, so at such a bus
+    it runs at P = Q = 0, with its EMF equal to the bus voltage: an idle machine or a
+    synchronous condenser at zero output. That is a valid operating point, but more often a
+    wrong bus number, so it is said.
+    """
+    generating = {int(b) for kind in ("gen", "ext_grid") for b in net[kind].bus[net[kind].in_service]}
+    idle = [i for i, b in enumerate(bus.tolist()) if b not in generating]
+    if idle:
+        listed = ", ".join(f"{names[i]!r} at bus {int(bus[i])}" for i in idle[:8])
+        warnings.warn(CaseWarning(source, "machines.bus", f"no in-service gen or ext_grid at the bus of machine(s) "
+                                  f"{listed}{' ...' if len(idle) > 8 else ''}: they run at P = Q = 0 (idle, or a "
+                                  "synchronous condenser at zero output); check machines.bus if they generate"),
+                      stacklevel=2)
 
 
 def _rule_types(source, reader):

@@ -2,9 +2,14 @@
 
 Power networks (``network.source`` pandapower, pandapower_json, matpower, inline) become a
 pandapower network, which :mod:`gridcoherence.cases.powerflow` solves and Kron-reduces onto
-the machines: a function of ``pandapower.networks`` by name, a pandapower JSON file, a
-MATPOWER case (through pandapower's converter) or inline MATPOWER-style tables
-(:func:`inline_net`, with :func:`charging_to_shunts` for tapped branches). Graph networks
+the machines: a function of ``pandapower.networks`` by name (:func:`named_network`), a
+pandapower JSON file (read through the allowlist of
+:mod:`~gridcoherence.cases.pandapower_json`, so a file cannot make the reader import or run
+anything), a MATPOWER case (checked by :mod:`~gridcoherence.cases.matpower`, then converted
+by pandapower's converter) or inline MATPOWER-style tables (:func:`inline_net`, with
+:func:`charging_to_shunts` for tapped branches). Branches of negative series reactance
+are reported as a :class:`~gridcoherence.cases.schema.CaseWarning`
+(:func:`warn_negative_reactances`). Graph networks
 (``sbm``, ``graph``) become a Laplacian directly (:func:`graph_laplacian`). Every function
 reads its table through a :class:`~gridcoherence.cases.schema.TableReader` and raises
 :class:`~gridcoherence.cases.schema.CaseError` naming the field.
@@ -13,14 +18,19 @@ reads its table through a :class:`~gridcoherence.cases.schema.TableReader` and r
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 
 from ..models.laplacian import build_laplacian
-from .schema import CaseError
+from .matpower import check_grid_tables, read_matpower
+from .pandapower_json import read_pandapower_json
+from .schema import CaseError, CaseWarning
 
 __all__ = ["charging_to_shunts"]
 
@@ -42,32 +52,99 @@ def pandapower_net(source, network, folder, base_mva, frequency_hz):
     Returns
     -------
     pandapowerNet
+        With buses and a reference (an in-service ext_grid or slack gen). Branches of
+        negative reactance in inline or MATPOWER rows are reported here
+        (:func:`warn_negative_reactances`), those of other pandapower networks once solved.
+    """
+    kind = network.variant
+    if kind == "pandapower":
+        net = named_network(source, network.value("name"))
+    elif kind == "inline":
+        net = inline_net(source, network, base_mva, frequency_hz)
+    else:
+        file = Path(network.value("file"))
+        file = file if file.is_absolute() else Path(folder) / file
+        if not file.is_file():
+            raise CaseError(source, "network.file", f"no such file {str(file)!r}")
+        if kind == "pandapower_json":
+            net = read_pandapower_json(source, "network.file", file)
+        else:
+            net, negative = read_matpower(source, file, frequency_hz)
+            warn_negative_reactances(source, network, negative)
+    _check_buses_and_reference(source, net)
+    return net
+
+
+def _builds_network(function):
+    """Whether a name of ``pandapower.networks`` is a test network: defined there, callable without arguments."""
+    if not callable(function) or not getattr(function, "__module__", "").startswith("pandapower.networks."):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in inspect.signature(function).parameters.values())
+
+
+def named_network(source, name):
+    """The network of ``pandapower.networks.<name>()``: only the functions that build networks.
+
+    pandapower.networks also re-exports pandapower's element functions (``create_bus``,
+    ``create_empty_network``, ...); they are not networks and are refused, as are
+    functions that need arguments or return no network.
     """
     import pandapower as pp
     import pandapower.networks as pn
 
-    kind = network.variant
-    if kind == "pandapower":
-        name = network.value("name")
-        factory = getattr(pn, name, None)
-        if not callable(factory) or name.startswith("_"):
-            close = difflib.get_close_matches(name, [n for n in dir(pn) if not n.startswith("_")], n=3)
-            raise CaseError(source, "network.name", f"pandapower.networks has no network {name!r}"
-                            + (f"; close: {close}" if close else ""))
-        return factory()
-    if kind == "inline":
-        return inline_net(source, network, base_mva, frequency_hz)
-    file = Path(network.value("file"))
-    file = file if file.is_absolute() else Path(folder) / file
-    if not file.is_file():
-        raise CaseError(source, "network.file", f"no such file {str(file)!r}")
+    networks = sorted(n for n in dir(pn) if not n.startswith("_") and _builds_network(getattr(pn, n)))
+    if name not in networks:
+        what = f" ({name} is a pandapower function that builds no network)" if hasattr(pn, name) else ""
+        close = difflib.get_close_matches(name, networks, n=1)
+        raise CaseError(source, "network.name", f"pandapower.networks has no network {name!r}{what}"
+                        + (f"; did you mean {close[0]!r}?" if close else ""))
     try:
-        if kind == "pandapower_json":
-            return pp.from_json(str(file))
-        from pandapower.converter.matpower import from_mpc
-        return from_mpc(str(file), f_hz=frequency_hz or 50.0)
-    except Exception as exc:  # the converters raise many types on malformed input
-        raise CaseError(source, "network.file", f"could not read {file.name}: {exc}") from exc
+        net = getattr(pn, name)()
+    except TypeError as exc:
+        raise CaseError(source, "network.name", f"pandapower.networks.{name} needs arguments: {exc}") from exc
+    if not isinstance(net, pp.pandapowerNet):
+        raise CaseError(source, "network.name", f"pandapower.networks.{name}() returns a "
+                        f"{type(net).__name__}, not a network")
+    return net
+
+
+def _check_buses_and_reference(source, net):
+    """Refuse a network without buses, or without a reference for the power flow."""
+    if len(net.bus) == 0:
+        raise CaseError(source, "network", "the network has no buses")
+    slack_gen = net.gen["in_service"] & net.gen.get("slack", False)
+    if not (net.ext_grid["in_service"].any() or slack_gen.any()):
+        raise CaseError(source, "network", "the network has no reference for the power flow: no in-service "
+                        "ext_grid or slack gen")
+
+
+def warn_negative_reactances(source, network, negative):
+    """Warn (:class:`~gridcoherence.cases.schema.CaseWarning`) unless the branches of negative
+    series reactance are as many as the case's ``network.negative_reactances`` states (default 0).
+
+    Negative series reactance is legitimate for series capacitors and in three-winding
+    transformer equivalents, and a sign error otherwise; either way it gives negative edge
+    weights in the linearized network, so it is said, naming the branches.
+
+    Parameters
+    ----------
+    source : str or Path
+    network : TableReader
+        The ``[network]`` table.
+    negative : list of str
+        The branches of negative reactance, each named with its buses.
+    """
+    expected = network.value("negative_reactances")
+    if len(negative) == expected:
+        return
+    listed = "; ".join(negative[:8]) + (f"; ... ({len(negative) - 8} more)" if len(negative) > 8 else "")
+    found = (f"{len(negative)} branch(es) with negative series reactance: {listed}" if negative
+             else "no branch with negative series reactance")
+    warnings.warn(CaseWarning(source, "network.negative_reactances", f"{found}, but the case states {expected}. "
+                              "Negative reactance is legitimate for series capacitors and three-winding "
+                              "transformer equivalents; state their number in network.negative_reactances "
+                              "when they are intended"), stacklevel=2)
 
 
 def inline_net(source, network, base_mva, frequency_hz):
@@ -84,6 +161,8 @@ def inline_net(source, network, base_mva, frequency_hz):
     Returns
     -------
     pandapowerNet
+        Its rows are checked first (:func:`~gridcoherence.cases.matpower.check_grid_tables`);
+        branches of negative reactance are reported (:func:`warn_negative_reactances`).
     """
     from pandapower.converter.pypower import from_ppc
 
@@ -96,24 +175,12 @@ def inline_net(source, network, base_mva, frequency_hz):
     for key, table, width in (("bus", bus, 9), ("gen", gen, 4), ("branch", branch, 7)):
         if table.shape[1] != width:
             raise CaseError(source, f"network.{key}", f"rows must have {width} columns, got {table.shape[1]}")
-    numbers = bus[:, 0].astype(np.int64)
-    if np.unique(numbers).size != numbers.size:
-        raise CaseError(source, "network.bus", "bus numbers must be unique")
-    if not np.isin(bus[:, 1], (1, 2, 3)).all():
-        raise CaseError(source, "network.bus", "bus type (column 2) must be 1 (PQ), 2 (PV) or 3 (ref)")
-    if np.count_nonzero(bus[:, 1] == 3) < 1:
-        raise CaseError(source, "network.bus", "no reference bus (type 3)")
     if np.any(bus[:, 6] <= 0) or np.any(bus[:, 8] <= 0):
         raise CaseError(source, "network.bus", "voltage magnitudes and base kV must be > 0")
-    for key, table, columns in (("gen", gen, [0]), ("branch", branch, [0, 1])):
-        unknown = ~np.isin(table[:, columns], numbers)
-        if unknown.any():
-            row, col = np.argwhere(unknown)[0]
-            raise CaseError(source, f"network.{key}", f"row {row} refers to unknown bus "
-                            f"{int(table[row, columns[col]])}")
-    if np.any(branch[:, 3] == 0):
-        raise CaseError(source, "network.branch", f"row {int(np.flatnonzero(branch[:, 3] == 0)[0])} has "
-                        "zero reactance")
+    negative = check_grid_tables(source, bus[:, :2], np.c_[gen[:, 0], np.ones(len(gen))],
+                                 np.c_[branch[:, [0, 1, 3]], np.ones(len(branch))], field=lambda t: f"network.{t}",
+                                 row=lambda t, i: f"row {i}", bus_types=(1, 2, 3))
+    warn_negative_reactances(source, network, [f"network.branch {text}" for text in negative])
     n_bus, n_gen, n_branch = len(bus), len(gen), len(branch)
     bus, branch = charging_to_shunts(bus, branch, base_mva)
     ppc_bus = np.zeros((n_bus, 13))
@@ -215,6 +282,7 @@ def graph_laplacian(source, network, overrides):
     for key, M in (("Q", Q), ("W", W)):
         if M.shape != (k, k) or not np.array_equal(M, M.T):
             raise CaseError(source, f"network.{key}", f"must be a symmetric {k}x{k} matrix")
+    _check_blocks_joined(source, sizes, Q, W)
     seed = network.value("seed")
     scale = overrides["scale"]
     if scale is not None:
@@ -225,8 +293,30 @@ def graph_laplacian(source, network, overrides):
             Q = Q / scale
         options.update(scale=int(scale), keep_degree=bool(overrides["keep_degree"]))
     sample = sample_sbm(sizes, Q, W, random_state=seed)
+    count, _ = csgraph.connected_components(sample.laplacian, directed=False)
+    if count > 1:
+        raise CaseError(source, "network.Q", f"the graph sampled with network.seed = {seed} is disconnected "
+                        f"({count} components): raise the edge probabilities Q or choose another seed")
     details.update(labels=sample.labels, sizes=sizes.tolist(), Q=Q.tolist(), W=W.tolist(), seed=seed)
     return sample.laplacian, details, options
+
+
+def _check_blocks_joined(source, sizes, Q, W):
+    """Refuse block matrices under which every sampled graph is disconnected.
+
+    Blocks a != b are joined when an edge between them can be drawn (Q_ab > 0) with a
+    positive weight (W_ab > 0); all blocks must be joined into one group, and a single
+    block of several nodes needs Q_aa W_aa > 0.
+    """
+    for key, drawn in (("Q", Q > 0), ("W", (Q > 0) & (W > 0))):
+        between = drawn & ~np.eye(sizes.size, dtype=bool)
+        count, labels = csgraph.connected_components(sp.csr_matrix(between), directed=False)
+        if count > 1:
+            groups = [np.flatnonzero(labels == c).tolist() for c in range(2)]
+            raise CaseError(source, f"network.{key}", f"{key} is 0 between blocks {groups[0]} and {groups[1]}: "
+                            "no edge joins them, so every sampled graph is disconnected")
+        if sizes.size == 1 and sizes[0] > 1 and not drawn[0, 0]:
+            raise CaseError(source, f"network.{key}", f"{key} is 0: the graph has no edges")
 
 
 def _edge_list_laplacian(source, network):
@@ -234,11 +324,15 @@ def _edge_list_laplacian(source, network):
     edges = network.value("edges")
     if edges.shape[1:] != (3,):
         raise CaseError(source, "network.edges", "rows must be [i, j, weight]")
-    ends = edges[:, :2]
-    if np.any(ends != np.round(ends)) or ends.min() < 0 or ends.max() >= n:
-        raise CaseError(source, "network.edges", f"endpoints must be node numbers 0..{n - 1}")
-    if np.any(edges[:, 2] <= 0):
-        raise CaseError(source, "network.edges", "weights must be > 0")
+    for row, (i, j, weight) in enumerate(edges.tolist()):
+        if not (float(i).is_integer() and float(j).is_integer() and 0 <= min(i, j) and max(i, j) < n):
+            raise CaseError(source, "network.edges", f"row {row} {[i, j, weight]}: endpoints must be node "
+                            f"numbers 0..{n - 1}")
+        if i == j:
+            raise CaseError(source, "network.edges", f"row {row} {[int(i), int(j), weight]} connects node "
+                            f"{int(i)} to itself")
+        if not weight > 0:
+            raise CaseError(source, "network.edges", f"row {row}: weights must be > 0, got {weight!r}")
     try:
         return build_laplacian([(int(i), int(j), w) for i, j, w in edges], n=n)
     except ValueError as exc:

@@ -30,7 +30,8 @@ loaded meshed cases (pandapower's case39 and case118) the reduced admittance has
 of the wrong sign, so this choice raises there; the default does not.
 
 Negative reactances (series capacitors, e.g. Iceland's line 165-169) give negative edge
-weights in the full-bus matrix; they are allowed there. The reduced matrix is checked to be
+weights in the full-bus matrix; they are allowed there (:func:`negative_reactance_branches`
+lists them, and loading a case says so). The reduced matrix is checked to be
 symmetric with zero row sums and a connected graph; if it still has negative edge weights
 (large networks with many series capacitors or phase shifters, e.g. case9241pegase), it is
 accepted only when positive semidefinite with a simple zero eigenvalue, and the count is
@@ -67,6 +68,7 @@ __all__ = [
     "element_machines",
     "element_ratings",
     "element_name",
+    "negative_reactance_branches",
 ]
 
 #: Columns of the eliminated block solved per chunk in :func:`kron_reduce` (bounds the
@@ -346,6 +348,56 @@ def element_name(net, kind, index):
     """
     label = net[kind].at[index, "name"] if "name" in net[kind] else None
     return str(label) if isinstance(label, str) and label.strip() else f"{kind}{index}"
+
+
+#: Buses of the branch elements of a pandapower network, in the order of their windings.
+BRANCH_BUSES = {"line": ("from_bus", "to_bus"), "trafo": ("hv_bus", "lv_bus"), "impedance": ("from_bus", "to_bus"),
+                "trafo3w": ("hv_bus", "mv_bus", "lv_bus"), "xward": ("bus",)}
+
+
+def negative_reactance_branches(net):
+    """The in-service branches of a solved pandapower network with negative series reactance.
+
+    Read from the branch table of pandapower's internal power-flow model, so that every
+    element that enters the admittance matrix is seen, including the star-equivalent
+    windings of three-winding transformers (one branch per winding, from the winding's bus
+    to the star point) and the internal branch of an extended ward.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        With power-flow results (:func:`solve_power_flow`).
+
+    Returns
+    -------
+    list of str
+        Each branch as its element, row, buses and x (p.u. system base), e.g.
+        ``"line 80 (bus 165 - 169), x = -0.4 p.u."``.
+    """
+    from pandapower.pypower.idx_brch import BR_STATUS, BR_X
+
+    branch = net._ppc["branch"]
+    found = []
+    for kind, (start, end) in net._pd2ppc_lookups["branch"].items():
+        table = net[kind] if kind in net else None
+        for k in range(start, end):
+            x = float(np.real(branch[k, BR_X]))
+            if not (x < 0 and np.real(branch[k, BR_STATUS]) > 0):
+                continue
+            if table is None or kind not in BRANCH_BUSES or len(table) == 0:
+                found.append(f"{kind} branch {k - start}, x = {x:.4g} p.u.")
+                continue
+            position, winding = (k - start) % len(table), (k - start) // len(table)
+            index = table.index[position]
+            columns = BRANCH_BUSES[kind]
+            if kind == "trafo3w":
+                ends = f"{columns[winding][:2]} winding, bus {table.at[index, columns[winding]]} - star point"
+            elif kind == "xward":
+                ends = f"bus {table.at[index, 'bus']} - its internal bus"
+            else:
+                ends = f"bus {table.at[index, columns[0]]} - {table.at[index, columns[1]]}"
+            found.append(f"{kind} {index} ({ends}), x = {x:.4g} p.u.")
+    return found
 
 
 def _check_distinct_names(machines, name):

@@ -29,7 +29,7 @@ import numpy as np
 from .._validation import first_repeat
 from .random_nodes import FAMILY_NODE_RANGES
 
-__all__ = ["CaseError", "FORMAT_VERSION", "Field", "Bounds", "Conversion", "PerUnitBases", "FIELDS",
+__all__ = ["CaseError", "CaseWarning", "FORMAT_VERSION", "Field", "Bounds", "Conversion", "PerUnitBases", "FIELDS",
            "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"]
 
 FORMAT_VERSION = 1
@@ -50,7 +50,18 @@ VARIANTS = {
 }
 
 
-class CaseError(ValueError):
+class _CaseMessage:
+    """``case <source>: field '<field>': <problem>``, with ``source`` and ``field`` kept."""
+
+    def __init__(self, source, field, problem):
+        self.source, self.field, self.problem = str(source), field, problem
+        super().__init__(f"case {self.source}: field '{field}': {problem}")
+
+    def __reduce__(self):  # pickles (e.g. to a worker process) with its three parts
+        return type(self), (self.source, self.field, self.problem)
+
+
+class CaseError(_CaseMessage, ValueError):
     """A case could not be loaded; the message names the case file, the field and the problem.
 
     Attributes
@@ -61,9 +72,17 @@ class CaseError(ValueError):
         Dotted field path, e.g. ``"machines.H"``.
     """
 
-    def __init__(self, source, field, problem):
-        self.source, self.field = str(source), field
-        super().__init__(f"case {self.source}: field '{field}': {problem}")
+
+class CaseWarning(_CaseMessage, UserWarning):
+    """A case loaded, but holds something that is legitimate only on purpose (a negative
+    reactance, a machine where nothing generates); the message names the case file, the
+    field and what was found.
+
+    Attributes
+    ----------
+    source, field : str
+        As in :class:`CaseError`.
+    """
 
 
 class _Required:
@@ -247,6 +266,9 @@ FIELDS = (
           "with constant-admittance loads first (`reduced`).", default="network", choices=("network", "reduced"),
           variants=_POWER),
     Field("network.loads", "string", "Load model.", default="impedance", choices=("impedance",), variants=_POWER),
+    Field("network.negative_reactances", "integer", "Branches with negative series reactance the network is "
+          "known to have (series capacitors, three-winding transformer equivalents); any other count warns, "
+          "naming the branches.", default=0, bounds=NON_NEGATIVE, variants=_POWER),
     Field("network.sizes", "integer array", "Block sizes.", bounds=Bounds(1.0), variants=("sbm",)),
     Field("network.Q", "matrix", "Symmetric k x k edge probabilities (3.35).", bounds=PROBABILITY,
           variants=("sbm",)),
@@ -453,14 +475,14 @@ class TableReader:
         if declared.kind == "integer array":
             if np.any(values != np.round(values)):
                 i = int(np.flatnonzero(values != np.round(values))[0])
-                raise CaseError(self.source, self.name(key), f"must hold integers; entry {i} is {values[i]!r}")
+                raise CaseError(self.source, self.name(key), f"must hold integers; entry {i} is {values[i].item()!r}")
             values = values.astype(np.int64)
         if declared.bounds is not None:
             wrong = declared.bounds.violated(values)
             if wrong.any():
                 i = np.argwhere(wrong)[0].tolist()
                 raise CaseError(self.source, self.name(key), f"must {declared.bounds.requirement()}; entry {i} "
-                                f"is {values[tuple(i)]!r} (wrong sign or unit?)")
+                                f"is {values[tuple(i)].item()!r} (wrong sign or unit?)")
         return values
 
     def _range(self, declared, spec):
