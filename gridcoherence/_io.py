@@ -117,16 +117,25 @@ def write_json(path, data, indent=2):
         handle.write("\n")
 
 
-def save_figure(fig, path, dpi=120):
-    """Save a matplotlib figure atomically (format from the suffix) and close it."""
-    import matplotlib.pyplot as plt
+def subplots(nrows=1, ncols=1, **kwargs):
+    """A figure and its axes like :func:`matplotlib.pyplot.subplots`, without pyplot.
 
+    The figure is a plain :class:`matplotlib.figure.Figure`: no backend is chosen or
+    changed (a user's notebook keeps its own) and nothing is registered with pyplot, so
+    nothing needs closing. ``figsize`` and ``layout`` go to the figure, the rest to
+    :meth:`~matplotlib.figure.Figure.subplots`.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=kwargs.pop("figsize", None), layout=kwargs.pop("layout", None))
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def save_figure(fig, path, dpi=120):
+    """Save a matplotlib figure atomically (format from the suffix)."""
     path = Path(path)
-    try:
-        with atomic_write(path, "wb") as handle:
-            fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=dpi)
-    finally:
-        plt.close(fig)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=dpi)
 
 
 # ---------------------------------------------------------------------------- run folders

@@ -574,9 +574,6 @@ def main(argv=None):
     args.command_line = ["gridcoherence", *argv]
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
-    import matplotlib
-
-    matplotlib.use("Agg")
     # SIGTERM unwinds like Ctrl-C, so atomic writes in progress remove their temporary files.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

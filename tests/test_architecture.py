@@ -106,3 +106,11 @@ def test_models_and_reduction_stay_below_their_users():
             assert not targets & {"cases", "coherence", "reduction", "report", "studies", "cli"}, path
         if source == "reduction":
             assert not targets & {"report", "studies", "cli"}, path
+
+
+def test_no_module_touches_pyplot_or_the_backend():
+    # Figures are matplotlib.figure.Figure objects: a user's backend (a notebook's, say)
+    # is never switched, and no figure is left registered with pyplot.
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        assert "matplotlib.use(" not in text and "import matplotlib.pyplot" not in text, path

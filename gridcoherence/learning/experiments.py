@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import save_figure, write_json
+from .._io import save_figure, subplots, write_json
 from .data import load_digits_pair, load_mnist_pair, toy_separable_2d
 from .defaults import settings
 from .flow import gradient_descent
@@ -32,12 +32,7 @@ __all__ = ["fig2_3", "fig2_4", "fig2_5", "fig2_6", "fig2_11", "fig2_12", "EXPERI
 
 
 def _figure(nrows, ncols, size):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+    return subplots(nrows, ncols, figsize=size, squeeze=False)
 
 
 def _finish(name, out_dir, numbers, fig):

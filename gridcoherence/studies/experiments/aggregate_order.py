@@ -13,21 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import control
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..._io import save_figure, write_json  # noqa: E402
-from ...reduction.machines import (  # noqa: E402
+from ..._io import save_figure, subplots, write_json
+from ...reduction.machines import (
     closed_loop_system,
     germond_podmore_aggregate,
     guggilam_aggregate,
     reduce_aggregate,
 )
-from ...report.metrics import step_error_metrics, step_error_response  # noqa: E402
-from ...models.nodes import SwingTurbineNodes  # noqa: E402
+from ...report.metrics import step_error_metrics, step_error_response
+from ...models.nodes import SwingTurbineNodes
 
 __all__ = ["METRICS", "table_3_1_aggregate", "reduced_models", "table3_2", "fig3_8", "fig3_9", "fig3_10",
            "EXPERIMENTS"]
@@ -123,7 +119,7 @@ def table3_2(out_dir, quick=False):
                    "published": {"m": 0.06715, "d": 0.01464, "turbine_gain": [0.1118], "turbine_tau": [4.9733]}},
     }
     write_json(out_dir / "table3_2.json", result)
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = subplots(figsize=(8, 3.5))
     names = list(rows)
     x = np.arange(len(names))
     for k, metric in enumerate(METRICS):
@@ -147,7 +143,7 @@ def _step_figure(out_dir, name, names, quick, title):
     t = np.linspace(0.0, 60.0, 121 if quick else 1201)
     exact = FIGURE_STEP * np.ravel(control.step_response(reference, t).outputs)
     errors = {n: step_error_response(reference, model, t, step=FIGURE_STEP) for n, model in models.items()}
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    fig, (top, bottom) = subplots(2, 1, figsize=(7, 6), sharex=True)
     top.plot(t, exact, "k", lw=2, label="ghat")
     for n, e in errors.items():
         top.plot(t, exact - e, "--", label=n)
@@ -190,7 +186,7 @@ def fig3_9(out_dir, quick=False):
             e = step_error_metrics(reference, model, step=1.0)
             for key in METRICS:
                 metrics[n][key].append(getattr(e, key))
-    fig, axes = plt.subplots(3, 2, figsize=(9, 8), sharex=True)
+    fig, axes = subplots(3, 2, figsize=(9, 8), sharex=True)
     for col, order in enumerate((2, 3)):
         for row, key in enumerate(METRICS):
             ax = axes[row, col]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._io import save_figure, write_json
+from ..._io import save_figure, subplots, write_json
 from ...cases.loader import load_case
 from ...coherence.measures import coherence_deviation
 from ...models.simulate import ExponentialApproach, Sinusoid, Step
@@ -58,13 +58,11 @@ def fig3_3(out_dir, quick=False):
     The JSON holds, per row and input, the largest deviation max_i sup_t |y_i - ybar|,
     the COI's largest deviation from ybar, and lambda_2 of the row's network.
     """
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = (("grid as is", "iceland"), ("connectivity scaled up", "iceland_strong"))
     points = 301 if quick else 3001
-    fig, axes = plt.subplots(2, 4, figsize=(15, 6.5), sharey="row")
+    fig, axes = subplots(2, 4, figsize=(15, 6.5), sharey="row")
     numbers = {"inputs": [label for label, _, _ in FIG3_3_INPUTS], "rows": {}}
     for r, (row_label, case_name) in enumerate(rows):
         case = load_case(case_name)
@@ -95,8 +93,6 @@ def fig3_7(out_dir, quick=False):
     The JSON holds lambda_2, the largest deviation of any machine and of the COI from
     the aggregate's response, and the aggregate's nadir and steady state.
     """
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     case = load_case("iceland")
@@ -104,7 +100,7 @@ def fig3_7(out_dir, quick=False):
     deviation = coherence_deviation(case.model, _disturbance(case.model), Step(), t)
     network, aggregate = deviation.network, deviation.aggregate.y[:, 0]
     highlight = int(np.argmax(deviation.per_node))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     ax.plot(t, network.y, color="0.8", linewidth=0.6)
     ax.plot(t, network.y[:, highlight], color="tab:blue", linewidth=1.0,
             label=f"machine {case.model.node_names[highlight] if case.model.node_names else highlight}")

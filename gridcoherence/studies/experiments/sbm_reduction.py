@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._io import save_figure, write_json
+from ..._io import save_figure, subplots, write_json
 from ...cases.loader import load_case
 from ...reduction.clustering import misclassification_rate, spectral_clustering
 from ...models.network import NetworkModel
@@ -83,8 +83,6 @@ def fig3_5(out_dir, quick=False, seed=0):
         largest deviation of each cluster's node responses from That_3 (whole horizon and
         after 2 s).
     """
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     model, sample = sbm341_model(80, seed)
     reduced = structure_preserving_reduction(model, 3, random_state=seed)
@@ -94,7 +92,7 @@ def fig3_5(out_dir, quick=False, seed=0):
     lifted = reduced.lifted_response(1, "step", t)
     late = t >= 2.0
     deviation = np.abs(original.y - lifted.y)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
+    fig, axes = subplots(1, 3, figsize=(12, 3.6), sharey=True)
     per_cluster = []
     for c, ax in enumerate(axes):
         members = np.flatnonzero(reduced.labels == c)
@@ -139,8 +137,6 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
     n_seeds : int, optional
         Default 20 (quick 5); 5 for n > 5000.
     """
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     sizes = sizes or ((80, 160, 320) if quick else (80, 320, 1280, 5120))
     n_seeds = n_seeds or (5 if quick else 20)
@@ -163,7 +159,7 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
                      "eta_over_lambda_next": ETA / reduced.lambda_next,
                      "seconds": time.perf_counter() - start})
         del model, reduced
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = subplots(figsize=(5.5, 4))
     n_values = [r["n"] for r in rows]
     ax.loglog(n_values, [r["band_error"] for r in rows], "o-", label=r"$\sup\|T-\hat T_3\|$")
     ax.loglog(n_values, [r["lowrank_band_error"] for r in rows], "x--", label=r"$\sup\|T-T_3\|$")
@@ -190,11 +186,9 @@ def grid_areas(out_dir, quick=False):
     slow-coherency M^{-1} L), the areas found (1-based machine numbers), the eigengap
     suggestion and the band error of the reduced model.
     """
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     results = {}
-    fig, axes = plt.subplots(1, len(GRID_CASES), figsize=(11, 3.8))
+    fig, axes = subplots(1, len(GRID_CASES), figsize=(11, 3.8))
     for ax, (name, ks) in zip(axes, GRID_CASES):
         model = load_case(name).model
         entries = []
