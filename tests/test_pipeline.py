@@ -138,10 +138,10 @@ def _count_calls(monkeypatch, module, name):
 
 @pytest.mark.parametrize("embedding", ["laplacian", "inertia"])
 def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, iceland, embedding):
-    from gridcoherence.reduction import clustering
+    from gridcoherence.models import embedding as embeddings
 
-    laplacian_solves = _count_calls(monkeypatch, clustering, "smallest_eigenpairs")
-    pencil_solves = _count_calls(monkeypatch, clustering, "_generalized_smallest")
+    laplacian_solves = _count_calls(monkeypatch, embeddings, "smallest_eigenpairs")
+    pencil_solves = _count_calls(monkeypatch, embeddings, "_generalized_smallest")
     reductor = gc.CoherencyReductor(iceland, embedding=embedding)
     results = [reductor.reduce(k) for k in (3, 2, None, 4)]
     results.append(reductor.reduce(partition=results[0].labels))

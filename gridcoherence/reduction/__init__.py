@@ -37,8 +37,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "BandError", "band_error", "lowrank_transfer_matrix", "thm38_bound", "thm38_right_side"
         ],
         "clustering": [
-            "SpectralClustering", "spectral_clustering", "EigenpairCache", "kmeans_labels",
-            "misclassification_rate", "EMBEDDINGS"
+            "SpectralClustering", "spectral_clustering", "kmeans_labels", "misclassification_rate"
         ],
         "machines": [
             "DEFAULT_WEIGHTS", "AggregateInterpretation", "AggregateReduction", "reduce_aggregate",
