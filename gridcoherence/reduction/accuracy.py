@@ -27,9 +27,10 @@ import numpy as np
 
 from .._numeric import symmetric_operator_norm
 from ..models.network import disturbance_shape
+from ..models.simulate import uniform_time_grid
 from . import band as band_module
 
-__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance",
+__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance", "accuracy_arguments",
            "DEFAULT_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
 
 #: Default band edge of the band error (rad/s): the electromechanical inter-area range.
@@ -83,8 +84,11 @@ def _settles(model):
 
 
 def _percent(fraction):
+    """A fraction as a percentage of 2-3 significant digits ("3.1 %", "41 %", "< 0.01 %")."""
     value = 100.0 * fraction
-    return f"{value:.3g} %" if value < 1000.0 else f"{value:.0f} %"
+    if value < 0.01:
+        return "< 0.01 %"
+    return f"{value:.2g} %" if value < 10.0 else f"{value:.0f} %"
 
 
 @dataclass(frozen=True)
@@ -168,8 +172,8 @@ class ReductionAccuracy:
         Examples of the two forms: "k = 4 reproduces the area responses within 3.1 %
         (band error 2.4 % of sup||T|| on |w| <= 1 rad/s)", and "no 4-area model is
         accurate here: worst area error 41 % (area 2), band error 12 % of sup||T|| on
-        |w| <= 1 rad/s (tolerance 10 %)". Areas are numbered as the clusters of the
-        reduction (0 first).
+        |w| <= 1 rad/s (tolerance 10 %)" (the measure that fails first). Areas are
+        numbered as the clusters of the reduction (0 first).
         """
         tolerance = _check_tolerance(tolerance)
         band = f"band error {_percent(self.relative_band_error)} of sup||T|| on |w| <= {self.band_rad_s:g} rad/s"
@@ -177,8 +181,9 @@ class ReductionAccuracy:
             line = (f"k = {self.n_areas} reproduces the area responses within {_percent(self.worst_area_error)} "
                     f"({band})")
         else:
-            line = (f"no {self.n_areas}-area model is accurate here: worst area error "
-                    f"{_percent(self.worst_area_error)} (area {self.worst_area}), {band} "
+            area = f"worst area error {_percent(self.worst_area_error)} (area {self.worst_area})"
+            first, second = (area, band) if self.worst_area_error > tolerance else (band, area)
+            line = (f"no {self.n_areas}-area model is accurate here: {first}, {second} "
                     f"(tolerance {_percent(tolerance)})")
         if not self.settles:
             line += (f"; the model never settles (no damping and no governors: the centre of inertia drifts), "
@@ -217,28 +222,29 @@ class AccuracyReference:
     ----------
     model : NetworkModel
         The original network.
-    band : float
-        Band edge (rad/s), positive.
+    band : float, optional
+        Band edge (rad/s), positive; default 1 rad/s.
     u0 : array_like of shape (n,), int or None
         Disturbance shape (p.u.; an int k is e_k); None: :func:`default_disturbance`.
     t : array_like, optional
         Uniform time grid from 0 (s); default 0..60 s in 10 ms steps.
+
+    Attributes
+    ----------
+    band, u0, t
+        The arguments, defaults filled in (:func:`accuracy_arguments`).
+    key : tuple
+        (band, u0, t) as a hashable key.
 
     Notes
     -----
     Holds the (len(t), n) node responses of the original: O(len(t) n) memory.
     """
 
-    def __init__(self, model, band=DEFAULT_BAND, u0=None, t=None):
+    def __init__(self, model, band=None, u0=None, t=None):
         self.model = model
-        band = float(band)
-        if not (np.isfinite(band) and band > 0):
-            raise ValueError(f"band must be a positive frequency in rad/s, got {band!r}")
-        self.band = band
-        self.u0 = default_disturbance(model) if u0 is None else disturbance_shape(u0, model.n)
-        if not np.any(self.u0):
-            raise ValueError("u0 is zero: the accuracy needs a disturbance")
-        self.t = np.linspace(0.0, DEFAULT_HORIZON, DEFAULT_SAMPLES) if t is None else np.asarray(t, dtype=float)
+        self.band, self.u0, self.t = accuracy_arguments(model, band, u0, t)
+        self.key = _arguments_key(self.band, self.u0, self.t)
         self.response = model.response(self.u0, "step", self.t).y
         self.settles = _settles(model)
         self._transfer_norms = {}
@@ -255,9 +261,32 @@ class AccuracyReference:
             self._transfer_norms[w] = symmetric_operator_norm(solve, self.model.n)
         return self._transfer_norms[w]
 
-    def key(self):
-        """(band, u0, t) as a hashable key."""
-        return (self.band, self.u0.tobytes(), self.t.size, float(self.t[-1]))
+
+
+def accuracy_arguments(model, band=None, u0=None, t=None):
+    """The accuracy's (band, u0, t) validated, with the defaults for those that are None.
+
+    Returns
+    -------
+    band : float
+        Default :data:`DEFAULT_BAND` (rad/s).
+    u0 : ndarray, shape (n,)
+        Default :func:`default_disturbance`.
+    t : ndarray
+        Default 0..:data:`DEFAULT_HORIZON` s in :data:`DEFAULT_SAMPLES` samples.
+    """
+    band = DEFAULT_BAND if band is None else float(band)
+    if not (np.isfinite(band) and band > 0):
+        raise ValueError(f"band must be a positive frequency in rad/s, got {band!r}")
+    u0 = default_disturbance(model) if u0 is None else disturbance_shape(u0, model.n)
+    if not np.any(u0):
+        raise ValueError("u0 is zero: the accuracy needs a disturbance")
+    t = np.linspace(0.0, DEFAULT_HORIZON, DEFAULT_SAMPLES) if t is None else uniform_time_grid(t)[0]
+    return band, u0, t
+
+
+def _arguments_key(band, u0, t):
+    return (band, u0.tobytes(), t.tobytes())
 
 
 def reduction_accuracy(reduced, reference):
