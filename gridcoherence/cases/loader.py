@@ -117,7 +117,7 @@ class Case:
         k = min(k, n)
         cache = EigenpairCache(self.model.laplacian, inertia=self.model.inertia)
         values = cache.eigenpairs("laplacian", max(k, suggestion_count(n))).values
-        embedding = default_embedding(self.model.inertia)
+        embedding = default_embedding(self.model.nodes.inertia)
         gaps = np.diff(values[:k])
         return {
             "eigenvalues": values[:k].tolist(),

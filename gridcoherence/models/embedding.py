@@ -55,7 +55,8 @@ def default_embedding(inertia):
     Parameters
     ----------
     inertia : array_like of shape (n,) or None
-        The node inertias (``NetworkModel.inertia``).
+        The nodes' own inertias, ``model.nodes.inertia`` (not ``model.inertia``, which
+        is all ones for nodes without inertia: the COI weights).
 
     Returns
     -------

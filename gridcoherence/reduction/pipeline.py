@@ -465,7 +465,7 @@ class CoherencyReductor:
                  eigen_method="auto", random_state=0):
         if not isinstance(model, NetworkModel):
             raise TypeError(f"model must be a NetworkModel, got {type(model).__name__}")
-        embedding = default_embedding(model.inertia) if embedding is None else embedding
+        embedding = default_embedding(model.nodes.inertia) if embedding is None else embedding
         if embedding not in EMBEDDINGS:
             raise ValueError(f"unknown embedding {embedding!r}; use one of {EMBEDDINGS}")
         self.model = model
@@ -527,7 +527,7 @@ class CoherencyReductor:
 
 def _candidate_embeddings(model):
     """The embeddings the tolerance search tries, the default first (it wins ties): all three for machines."""
-    default = default_embedding(model.inertia)
+    default = default_embedding(model.nodes.inertia)
     return [default] + [e for e in EMBEDDINGS if e not in (default, "inertia")]
 
 
@@ -694,7 +694,7 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
         if max_k is not None:
             raise ValueError("max_k bounds the search over k; it has no meaning with a given k or partition")
         min_area_size = _check_min_area_size(min_area_size, model.n)
-        embedding = default_embedding(model.inertia) if embedding is None else embedding
+        embedding = default_embedding(model.nodes.inertia) if embedding is None else embedding
         _check_order(order, method, k)
         structure = structure_preserving_reduction(model, k, partition=partition, embedding=embedding,
                                                    random_state=random_state)
