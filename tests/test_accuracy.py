@@ -330,7 +330,6 @@ def test_a_saved_model_compares_like_the_one_it_was_saved_from(tmp_path, kundur)
         gc.compare_step_responses(kundur, {"x": gc.load_reduced(tmp_path / "iceland.json")}, u0=0, t=t)
 
 
-@pytest.mark.slow
 def test_case300_tolerance_search_and_its_true_band_error():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -95,9 +95,8 @@ def band_pass_weight(w_low, w_high):
 
     Examples
     --------
-    >>> import numpy as np
     >>> weight = band_pass_weight(0.1, 10.0)
-    >>> round(abs(weight(1j)), 6), round(abs(weight(0.1j)), 6)
+    >>> round(float(abs(weight(1j))), 6), round(float(abs(weight(0.1j))), 6)
     (1.0, 0.707107)
     """
     import scipy.signal
