@@ -262,8 +262,9 @@ def cmd_info(args):
         f"lambda_2     {summary['lambda_2']:.6g}",
         "eigenvalues  " + ", ".join(f"{v:.6g}" for v in summary["eigenvalues"]),
         "gaps         " + ", ".join(f"{v:.4g}" for v in summary["gaps"]),
-        f"suggested k  {summary['suggested_k']} (largest relative eigengap lambda_(k+1)/lambda_k of L, "
-        f"k <= {DEFAULT_MAX_CLUSTERS}, lambda_k < lambda_(k+1); the k of reduce without --clusters)",
+        f"suggested k  {summary['suggested_k']} (largest relative eigengap lambda_(k+1)/lambda_k of the "
+        f"{summary['embedding']} embedding, k <= {DEFAULT_MAX_CLUSTERS}, lambda_k < lambda_(k+1); "
+        "the k of reduce without --clusters)",
         f"passivity    output strictly passive: {passivity.all_strictly_passive} "
         f"(min eps = {np.min(passivity.epsilon):.4g}; {int(passivity.decided.sum())}/{model.n} decided)",
         f"coupling     positive real: {model.coupling.is_positive_real()}",
@@ -510,8 +511,9 @@ def build_parser():
                      help="aggregate reduction: cl (closed loop) or tb (turbines), default cl")
     sub.add_argument("--band", type=_positive("rad/s"), default=1.0,
                      help="band |w| <= ETA (rad/s) of the error (default 1)")
-    sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default="laplacian",
-                     help="spectral embedding for clustering (default laplacian, as Algorithm 1)")
+    sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default=None,
+                     help="spectral embedding for clustering (default: inertia-weighted slow coherency "
+                          "when every node has inertia, else laplacian; info suggests k on the same)")
     _add_run_folder(sub, required=True)
     _add_step_options(sub)
     sub.set_defaults(run=cmd_reduce)

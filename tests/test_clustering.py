@@ -5,8 +5,8 @@ import pytest
 import scipy.sparse.linalg as spla
 
 from gridcoherence.models.eigengap import suggest_k
+from gridcoherence.models.embedding import EigenpairCache
 from gridcoherence.reduction.clustering import (
-    EigenpairCache,
     SpectralClustering,
     kmeans_labels,
     misclassification_rate,

@@ -40,8 +40,11 @@ def test_pipeline_reduces_every_aggregate_and_keeps_structure(iceland, iceland_k
         s = np.array([0.2j, 1.5j])
         np.testing.assert_allclose(node.transfer(s)[:, 0],
                                    [complex(reduction.system(sk)) for sk in s], rtol=1e-9)
-    assert result.options == {"k": 3, "order": 2, "method": "cl", "embedding": "laplacian",
-                              "random_state": 0, "partition_given": False}
+    # Machines are clustered by the inertia embedding unless told otherwise; "order" is the order used.
+    assert result.options == {"k": 3, "order": [min(2, row["full_order"]) for row in result.summary()],
+                              "order_requested": 2, "method": "cl", "weight": None, "input_weight": None,
+                              "embedding": "inertia", "random_state": 0, "partition_given": False,
+                              "min_area_size": 1}
 
 
 def test_order_reduced_model_stays_close_to_structure_preserving_one(iceland, iceland_k3):
@@ -138,10 +141,10 @@ def _count_calls(monkeypatch, module, name):
 
 @pytest.mark.parametrize("embedding", ["laplacian", "inertia"])
 def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, iceland, embedding):
-    from gridcoherence.reduction import clustering
+    from gridcoherence.models import embedding as embeddings
 
-    laplacian_solves = _count_calls(monkeypatch, clustering, "smallest_eigenpairs")
-    pencil_solves = _count_calls(monkeypatch, clustering, "_generalized_smallest")
+    laplacian_solves = _count_calls(monkeypatch, embeddings, "smallest_eigenpairs")
+    pencil_solves = _count_calls(monkeypatch, embeddings, "_generalized_smallest")
     reductor = gc.CoherencyReductor(iceland, embedding=embedding)
     results = [reductor.reduce(k) for k in (3, 2, None, 4)]
     results.append(reductor.reduce(partition=results[0].labels))

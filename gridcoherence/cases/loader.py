@@ -100,24 +100,32 @@ class Case:
         Returns
         -------
         dict
-            ``eigenvalues`` (k smallest, ascending), ``lambda_2``, ``gaps``
-            (lambda_{i+1} - lambda_i for i = 1..k-1) and ``suggested_k``: the package's one
-            eigengap rule, :func:`gridcoherence.models.eigengap.suggest_k`, on the
-            ``min(n, DEFAULT_MAX_CLUSTERS + 1)`` smallest eigenvalues of L (the Laplacian
-            embedding, whatever k is) -- the k that ``gridcoherence info`` reports and that
-            :func:`gridcoherence.reduce_network` uses without k (None for a single node).
+            ``eigenvalues`` (k smallest of L, ascending), ``lambda_2``, ``gaps``
+            (lambda_{i+1} - lambda_i for i = 1..k-1), ``embedding`` (the embedding the
+            reduction clusters by default,
+            :func:`gridcoherence.models.embedding.default_embedding`: ``"inertia"``,
+            M^{-1} L, for machines) and ``suggested_k``: the package's one eigengap rule,
+            :func:`gridcoherence.models.eigengap.suggest_k`, on the
+            ``min(n, DEFAULT_MAX_CLUSTERS + 1)`` smallest eigenvalues of that embedding
+            (:func:`gridcoherence.models.embedding.suggest_k_for`, whatever k is) -- the k
+            that ``gridcoherence info`` reports and that :func:`gridcoherence.reduce_network`
+            uses without k (None for a single node).
         """
-        from ..models.eigengap import suggest_k, suggestion_count
+        from ..models.eigengap import suggestion_count
+        from ..models.embedding import EigenpairCache, default_embedding, suggest_k_for
 
         n = self.model.n
         k = min(k, n)
-        values = smallest_eigenpairs(self.model.laplacian, max(k, suggestion_count(n))).values
+        cache = EigenpairCache(self.model.laplacian, inertia=self.model.inertia)
+        values = cache.eigenpairs("laplacian", max(k, suggestion_count(n))).values
+        embedding = default_embedding(self.model.nodes.inertia)
         gaps = np.diff(values[:k])
         return {
             "eigenvalues": values[:k].tolist(),
             "lambda_2": float(values[1]) if k > 1 else 0.0,
             "gaps": gaps.tolist(),
-            "suggested_k": suggest_k(values) if n > 1 else None,
+            "embedding": embedding,
+            "suggested_k": suggest_k_for(cache, embedding),
         }
 
 

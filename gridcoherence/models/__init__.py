@@ -7,6 +7,8 @@ helpers, never cases, coherence, reduction, report or studies.
 * :mod:`~gridcoherence.models.coupling` -- Coupling dynamics f(s) between a network's nodes.
 * :mod:`~gridcoherence.models.eigengap` -- The eigengap rules: the suggested number of
   clusters k and the check that V_k is determined.
+* :mod:`~gridcoherence.models.embedding` -- Spectral embeddings of a network Laplacian,
+  their smallest eigenpairs and the default choice.
 * :mod:`~gridcoherence.models.laplacian` -- Graph Laplacians: construction, validation and
   the smallest eigenpairs.
 * :mod:`~gridcoherence.models.lti` -- Continuous-time LTI helpers: model validation, DC
@@ -26,13 +28,14 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["coupling", "eigengap", "laplacian", "lti", "network", "nodes", "simulate"],
+    submodules=["coupling", "eigengap", "embedding", "laplacian", "lti", "network", "nodes", "simulate"],
     submod_attrs={
         "coupling": ["Coupling", "as_coupling"],
         "eigengap": [
             "suggest_k", "check_eigengap", "suggestion_count", "DEFAULT_MAX_CLUSTERS",
             "DEGENERACY_RTOL"
         ],
+        "embedding": ["EMBEDDINGS", "EigenpairCache", "default_embedding", "suggest_k_for"],
         "laplacian": [
             "build_laplacian", "validate_laplacian", "laplacian_components", "smallest_eigenpairs",
             "algebraic_connectivity", "DisconnectedNetworkError", "LaplacianSpectrum"

@@ -14,8 +14,9 @@ It is the only rule: ``gridcoherence info``, ``gridcoherence reduce`` without
 ``--clusters``, :meth:`gridcoherence.cases.loader.Case.spectrum_summary`,
 :class:`gridcoherence.reduction.clustering.SpectralClustering` and
 :func:`gridcoherence.reduction.pipeline.reduce_network` all call it on the
-:func:`suggestion_count` smallest eigenvalues of the clustered embedding (the Laplacian
-L itself unless another embedding is asked for).
+:func:`suggestion_count` smallest eigenvalues of the clustered embedding (through
+:func:`gridcoherence.models.embedding.suggest_k_for`; the pipeline's default embedding is
+:func:`~gridcoherence.models.embedding.default_embedding`, M^{-1} L for machines).
 """
 
 from __future__ import annotations

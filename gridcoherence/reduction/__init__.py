@@ -4,6 +4,8 @@
 Imports :mod:`~gridcoherence.models` and :mod:`~gridcoherence.coherence`; never
 :mod:`~gridcoherence.report`, :mod:`~gridcoherence.studies` or the command line.
 
+* :mod:`~gridcoherence.reduction.accuracy` -- How accurate a reduced network is, in numbers
+  a power engineer can read, and a verdict.
 * :mod:`~gridcoherence.reduction.balanced` -- Frequency-weighted balanced truncation of
   continuous-time LTI systems.
 * :mod:`~gridcoherence.reduction.band` -- How well a structure-preserving reduced network
@@ -15,7 +17,7 @@ Imports :mod:`~gridcoherence.models` and :mod:`~gridcoherence.coherence`; never
 * :mod:`~gridcoherence.reduction.partition` -- Partitions of a network's nodes into k
   clusters {I_1..I_k} (Algorithm 1, Sec. 3.2).
 * :mod:`~gridcoherence.reduction.pipeline` -- The whole reduction pipeline: clusters,
-  aggregates, L_k and reduced aggregate machines.
+  aggregates, L_k, reduced aggregate machines, and its accuracy.
 * :mod:`~gridcoherence.reduction.structure` -- Structure-preserving reduction of a network
   to k aggregate nodes (Algorithm 1, Sec. 3.2).
 
@@ -27,8 +29,12 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["balanced", "band", "clustering", "machines", "partition", "pipeline", "structure"],
+    submodules=["accuracy", "balanced", "band", "clustering", "machines", "partition", "pipeline", "structure"],
     submod_attrs={
+        "accuracy": [
+            "ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance",
+            "accuracy_arguments", "DEFAULT_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"
+        ],
         "balanced": [
             "BalancedTruncation", "balanced_truncation", "controllability_factor",
             "observability_factor", "weighted_gramian_factors", "project_balanced"
@@ -37,16 +43,19 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "BandError", "band_error", "lowrank_transfer_matrix", "thm38_bound", "thm38_right_side"
         ],
         "clustering": [
-            "SpectralClustering", "spectral_clustering", "EigenpairCache", "kmeans_labels",
-            "misclassification_rate", "EMBEDDINGS"
+            "SpectralClustering", "spectral_clustering", "kmeans_labels", "misclassification_rate"
         ],
         "machines": [
-            "DEFAULT_WEIGHTS", "AggregateInterpretation", "AggregateReduction", "reduce_aggregate",
-            "interpret_machine", "first_order_terms", "closed_loop_system", "turbine_system",
-            "germond_podmore_aggregate", "ArrowMatrix", "guggilam_aggregate"
+            "DEFAULT_WEIGHTS", "MINIMUM_ORDER", "AUTO_ORDER_RTOL", "band_pass_weight",
+            "as_frequency_weight", "auto_order", "AggregateInterpretation", "AggregateReduction",
+            "reduce_aggregate", "interpret_machine", "first_order_terms", "closed_loop_system",
+            "turbine_system", "germond_podmore_aggregate", "ArrowMatrix", "guggilam_aggregate"
         ],
         "partition": ["Partition", "as_partition", "as_labels", "check_n_clusters"],
-        "pipeline": ["CoherencyReductor", "NetworkReduction", "reduce_network"],
+        "pipeline": [
+            "CoherencyReductor", "NetworkReduction", "reduce_network", "SELECTION_COLUMNS",
+            "MAX_TRIED_K"
+        ],
         "structure": [
             "refine_embedding", "reduced_laplacian", "block_ideal_residual", "is_block_ideal",
             "ReducedNetwork", "structure_preserving_reduction"

@@ -3,21 +3,13 @@
 The k smallest eigenvectors of the Laplacian L (the spectral embedding V_k) place
 tightly coupled nodes close together; k-means on the rows of V_k returns the partition
 (:class:`~gridcoherence.reduction.partition.Partition`) that Algorithm 1 aggregates.
-Three embeddings are offered:
-
-* ``"laplacian"`` -- eigenvectors of L itself. This is what the dissertation's
-  Algorithm 1 uses, and the refinement (3.34) and the reduced Laplacian need exactly
-  these eigenpairs.
-* ``"normalized"`` -- the random-walk (Shi-Malik) embedding, the generalized problem
-  L v = lambda D v with D the weighted degrees; robust to very unequal degrees.
-* ``"inertia"`` -- L v = lambda M v with M the node inertias, i.e. the eigenvectors of
-  M^{-1} L: the classical slow-coherency choice for power systems. On the 16-machine
-  68-bus system it recovers the usually cited groups where L alone does not.
-
-All three are generalized symmetric problems L v = lambda B v with a positive diagonal B
-(B = I for ``"laplacian"``) and the constant vector in the kernel, so one solver serves
-them; :class:`EigenpairCache` keeps what it computed for one network, so several
-reductions of it share one eigensolve. k-means uses k-means++ seeding with several
+The embeddings (``"laplacian"``, ``"normalized"``, ``"inertia"``) and their
+eigenpairs are defined in :mod:`gridcoherence.models.embedding`; ``"laplacian"`` (the
+eigenvectors of L itself) is what the dissertation's Algorithm 1 uses and stays this
+module's default, while the reduction pipeline clusters the inertia embedding M^{-1} L
+of machines by default (:func:`~gridcoherence.models.embedding.default_embedding`).
+An :class:`~gridcoherence.models.embedding.EigenpairCache` keeps what was computed for
+one network, so several reductions of it share one eigensolve. k-means uses k-means++ seeding with several
 seeded restarts (a single random start fails in about a quarter of the draws of the
 (3.41) SBM at n = 80). When the user does not give k it is
 :func:`~gridcoherence.models.eigengap.suggest_k` on the clustered embedding's
@@ -30,26 +22,18 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.optimize as sopt
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..models.eigengap import DEFAULT_MAX_CLUSTERS, check_eigengap, suggest_k, suggestion_count
-from ..models.laplacian import DENSE_EIGEN_LIMIT, LaplacianSpectrum, smallest_eigenpairs, validate_laplacian
+from ..models.embedding import EMBEDDINGS, EigenpairCache
 from .partition import Partition, check_n_clusters
 
 __all__ = [
     "SpectralClustering",
     "spectral_clustering",
-    "EigenpairCache",
     "kmeans_labels",
     "misclassification_rate",
-    "EMBEDDINGS",
 ]
-
-#: Embedding variants accepted by :func:`spectral_clustering`.
-EMBEDDINGS = ("laplacian", "normalized", "inertia")
 
 #: Above this many nodes k-means is fitted on a seeded subsample and every node is then
 #: assigned to its nearest centre: the restarts cost O(sample k d) instead of O(n k d).
@@ -70,134 +54,6 @@ def misclassification_rate(true_labels, found_labels):
     np.add.at(table, (true_labels, found_labels), 1.0)
     rows, cols = sopt.linear_sum_assignment(table, maximize=True)
     return float(1.0 - table[rows, cols].sum() / true_labels.size)
-
-
-# ---------------------------------------------------------------------------- embedding
-def _generalized_smallest(L, weight, count, eigen_method, random_state):
-    """The ``count`` smallest pairs of L v = lambda diag(weight) v, v^T diag(weight) v = I.
-
-    The constant vector is in the kernel for any positive weight. Dense LAPACK for
-    n <= DENSE_EIGEN_LIMIT; otherwise LOBPCG on the generalized pencil with a Jacobi
-    preconditioner and the constant vector as a constraint.
-    """
-    n = L.shape[0]
-    ones = np.ones((n, 1)) / np.sqrt(weight.sum())
-    if eigen_method == "dense" or (eigen_method == "auto" and n <= DENSE_EIGEN_LIMIT) or count >= n - 1:
-        values, vectors = sla.eigh(L.toarray(), np.diag(weight), subset_by_index=[0, count - 1])
-        return values, vectors, "dense"
-    if count == 1:
-        return np.zeros(1), ones, "lobpcg"
-    rng = np.random.default_rng(random_state)
-    block = min(n - 1, max(2 * (count - 1), count + 3))
-    diag = L.diagonal()
-    preconditioner = sp.diags(1.0 / np.where(diag > 0, diag, 1.0))
-    values, vectors = spla.lobpcg(L, rng.standard_normal((n, block)), B=sp.diags(weight),
-                                  M=preconditioner, Y=ones, tol=1e-5, maxiter=2000, largest=False)
-    order = np.argsort(values)[: count - 1]
-    return np.r_[0.0, values[order]], np.hstack([ones, vectors[:, order]]), "lobpcg"
-
-
-def _embedding_weight(L, variant, inertia):
-    if variant == "laplacian":
-        return None
-    if variant == "normalized":
-        weight = L.diagonal().copy()
-        name = "weighted degree"
-    elif variant == "inertia":
-        if inertia is None:
-            raise ValueError("the 'inertia' embedding needs the node inertias (inertia=...)")
-        weight = np.asarray(inertia, dtype=float).ravel()
-        name = "inertia"
-        if weight.shape != (L.shape[0],):
-            raise ValueError(f"inertia must have length {L.shape[0]}, got {weight.size}")
-    else:
-        raise ValueError(f"unknown embedding {variant!r}; use one of {EMBEDDINGS}")
-    if not np.all(np.isfinite(weight)) or np.any(weight <= 0):
-        i = int(np.flatnonzero(~(weight > 0))[0])
-        raise ValueError(f"the {variant!r} embedding needs a positive {name} at every node; node {i} has {weight[i]!r}")
-    return weight
-
-
-def _embedding_eigenpairs(L, count, variant, inertia, eigen_method, random_state):
-    """``count`` smallest eigenpairs of the variant's problem, first vector constant positive.
-
-    ``L`` is a validated connected Laplacian (CSR). Negative edge weights are accepted as
-    long as L stays positive semidefinite: a negative eigenvalue raises.
-    """
-    weight = _embedding_weight(L, variant, inertia)
-    if weight is None:
-        return smallest_eigenpairs(L, count, method=eigen_method, random_state=random_state)
-    values, vectors, method = _generalized_smallest(L, weight, count, eigen_method, random_state)
-    scale = max(1.0, float(abs(L).sum(axis=1).max()) / float(weight.min()))
-    if values.min() < -1e-8 * scale:
-        raise ValueError(f"the {variant!r} problem has a negative eigenvalue {values.min():.3g}: "
-                         "the Laplacian is not positive semidefinite")
-    values[0] = 0.0  # the kernel is exactly the constant vector (connected graph)
-    vectors[:, 0] = np.abs(vectors[:, 0])
-    return LaplacianSpectrum(values, vectors, method)
-
-
-class EigenpairCache:
-    """The smallest eigenpairs of one connected network's embeddings, each computed once.
-
-    Algorithm 1 needs the eigenpairs of L (and of the clustered embedding's problem, when
-    that is another one) for every k it is run with; this object computes them on first
-    use and hands the same ones to every later reduction of the network
-    (:class:`~gridcoherence.reduction.pipeline.CoherencyReductor` keeps one).
-
-    Parameters
-    ----------
-    laplacian : sparse matrix or ndarray, shape (n, n)
-        A connected Laplacian, validated here once and trusted afterwards. Negative edge
-        weights are accepted (Algorithm 1 allows them) while L stays positive
-        semidefinite.
-    inertia : array_like, shape (n,), optional
-        Node inertias, for the ``"inertia"`` embedding.
-    eigen_method : str
-        Passed to :func:`gridcoherence.models.laplacian.smallest_eigenpairs`.
-    random_state : int
-        Seed of the iterative eigensolvers.
-    min_count : int
-        Fewest eigenpairs computed at once; a reductor asks for
-        ``max_clusters + 1`` so that one computation serves the k suggestion and every
-        k <= max_clusters.
-
-    Attributes
-    ----------
-    laplacian : scipy.sparse.csr_matrix
-        The validated Laplacian.
-    n : int
-    """
-
-    def __init__(self, laplacian, *, inertia=None, eigen_method="auto", random_state=0, min_count=1):
-        self.laplacian = validate_laplacian(laplacian, allow_negative_weights=True)
-        self.n = self.laplacian.shape[0]
-        self.inertia = inertia
-        self.eigen_method = eigen_method
-        self.random_state = random_state
-        self.min_count = int(min_count)
-        self._computed = {}
-
-    def eigenpairs(self, embedding, count):
-        """At least min(n, ``count``) smallest eigenpairs of ``embedding``'s problem.
-
-        Computed on the first request (min(n, max(count, min_count)) of them) and again
-        only when a later request needs more.
-
-        Returns
-        -------
-        LaplacianSpectrum
-            ``values`` ascending with ``values[0] = 0``, ``vectors`` B-orthonormal.
-        """
-        if embedding not in EMBEDDINGS:
-            raise ValueError(f"unknown embedding {embedding!r}; use one of {EMBEDDINGS}")
-        count = min(self.n, int(count))
-        spectrum = self._computed.get(embedding)
-        if spectrum is None or spectrum.values.size < count:
-            spectrum = _embedding_eigenpairs(self.laplacian, min(self.n, max(count, self.min_count)),
-                                             embedding, self.inertia, self.eigen_method, self.random_state)
-            self._computed[embedding] = spectrum
-        return spectrum
 
 
 # ---------------------------------------------------------------------------- k-means

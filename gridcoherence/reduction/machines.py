@@ -38,6 +38,11 @@ from ..models.nodes import SwingTurbineNodes
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "MINIMUM_ORDER",
+    "AUTO_ORDER_RTOL",
+    "band_pass_weight",
+    "as_frequency_weight",
+    "auto_order",
     "AggregateInterpretation",
     "AggregateReduction",
     "reduce_aggregate",
@@ -48,7 +53,6 @@ __all__ = [
     "germond_podmore_aggregate",
     "ArrowMatrix",
     "guggilam_aggregate",
-
 ]
 
 #: Default weights of Sec. 3.3.3: W_tb = (s + 3e-2)/(s + 1e-4), W_cl = (s + 8e-2)/(s + 1e-4).
@@ -59,6 +63,64 @@ DEFAULT_WEIGHTS = {
 
 #: Number of distinct turbines from which the structured (low-rank) path is used.
 STRUCTURED_THRESHOLD = 400
+
+#: Lowest order of the reduced closed loop per method. "cl" reduces the closed loop
+#: itself: order 1 is the machine 1/(m~ s + d~) whose damping d~ absorbs the governors
+#: (DC gain matched). "tb" reduces the turbine aggregate to order - 1 states and closes
+#: the loop with the exact swing state, so it needs at least one turbine state: order 2.
+MINIMUM_ORDER = {"cl": 1, "tb": 2}
+
+#: :func:`auto_order` keeps the fewest states whose discarded weighted Hankel singular
+#: values sum to at most this fraction of their total.
+AUTO_ORDER_RTOL = 0.01
+
+
+def band_pass_weight(w_low, w_high):
+    """Second-order Butterworth band-pass weight with its -3 dB edges at w_low and w_high (rad/s).
+
+    W(s) = B s / (s^2 + B s + w0^2) with B = w_high - w_low and w0 = sqrt(w_low w_high)
+    (:func:`scipy.signal.butter` with N = 1, ``btype="bandpass"``, ``analog=True``): unit
+    gain at w0, |W| = 1/sqrt(2) at both edges, rolling off as w and 1/w outside. As a
+    weight of Enns' method it makes the balanced truncation accurate on the band; the
+    reduced aggregate's DC gain is matched separately (``match_dc``), since W(0) = 0.
+
+    Parameters
+    ----------
+    w_low, w_high : float
+        Band edges, 0 < w_low < w_high (rad/s).
+
+    Returns
+    -------
+    control.TransferFunction
+
+    Examples
+    --------
+    >>> weight = band_pass_weight(0.1, 10.0)
+    >>> round(float(abs(weight(1j))), 6), round(float(abs(weight(0.1j))), 6)
+    (1.0, 0.707107)
+    """
+    import scipy.signal
+
+    w_low, w_high = float(w_low), float(w_high)
+    if not (np.isfinite(w_low) and np.isfinite(w_high) and 0.0 < w_low < w_high):
+        raise ValueError(f"a band weight needs 0 < w_low < w_high (rad/s), got ({w_low!r}, {w_high!r})")
+    num, den = scipy.signal.butter(1, [w_low, w_high], btype="bandpass", analog=True)
+    return control.tf(num, den)
+
+
+def as_frequency_weight(weight, name="weight"):
+    """A frequency weight given as an LTI object, a band ``(w_low, w_high)`` in rad/s, or None.
+
+    A band becomes :func:`band_pass_weight`; an LTI object (python-control
+    ``TransferFunction`` or ``StateSpace``) is returned as it is (its stability is
+    checked where it is used); None stays None.
+    """
+    if weight is None or isinstance(weight, (control.TransferFunction, control.StateSpace)):
+        return weight
+    if isinstance(weight, (tuple, list, np.ndarray)) and np.shape(weight) == (2,):
+        return band_pass_weight(*weight)
+    raise TypeError(f"{name} must be a python-control LTI object or a band (w_low, w_high) in rad/s, "
+                    f"got {type(weight).__name__}")
 
 
 @dataclass(frozen=True)
@@ -104,9 +166,13 @@ class AggregateReduction:
     ----------
     method : {"tb", "cl"}
     order : int
-        Order of the reduced closed loop.
+        Order of the reduced closed loop, the order actually used.
+    full_order : int
+        Order of the aggregate ghat, 1 + its distinct turbines.
     weight : control.TransferFunction
         Output weight used by Enns' method.
+    input_weight : control.TransferFunction or None
+        Input weight used by Enns' method (None: none).
     hankel_singular_values : ndarray
         Weighted Hankel singular values of the reduced object (turbine aggregate for
         "tb", closed loop for "cl").
@@ -125,13 +191,20 @@ class AggregateReduction:
 
     method: str
     order: int
+    full_order: int
     weight: control.TransferFunction
+    input_weight: control.TransferFunction | None
     hankel_singular_values: np.ndarray
     dc_scale: float
     system: control.StateSpace
     turbine: control.StateSpace | None
     interpretation: AggregateInterpretation
     structured: bool = field(default=False)
+
+    @property
+    def reduced(self):
+        """Whether the order is below the aggregate's: False when the "reduction" is the aggregate itself."""
+        return self.order < self.full_order
 
     def to_nodes(self):
         """The interpretation as a one-node :class:`SwingTurbineNodes` (raises if not physical)."""
@@ -336,7 +409,8 @@ def _rational_krylov_basis(matrix, B, C, shifts, rank_tol=1e-13):
     return Q @ U[:, keep]
 
 
-def _structured_reduction(aggregate, method, order, weight, balancing, n_shifts=40, residual_tol=1e-6):
+def _structured_reduction(aggregate, method, order, weight, input_weight, balancing, n_shifts=40,
+                          residual_tol=1e-6):
     """Galerkin projection onto a rational Krylov space, then dense Enns FWBT.
 
     Projection onto the orthonormal basis V gives gramians V P_r V^T; balanced
@@ -351,7 +425,8 @@ def _structured_reduction(aggregate, method, order, weight, balancing, n_shifts=
     """
     matrix, B, C = _structured_operator(aggregate, method)
     rates = np.abs(np.r_[matrix.diagonal, matrix.corner])
-    low = min(rates.min(), weight_pole_scale(weight)) / 10.0
+    low = min(rates.min(), weight_pole_scale(weight),
+              np.inf if input_weight is None else weight_pole_scale(input_weight)) / 10.0
     shifts = np.r_[0.0, np.geomspace(low, 10.0 * rates.max(), n_shifts)]
     basis = _rational_krylov_basis(matrix, B, C, shifts)
     A_basis = matrix.matmat(basis)
@@ -364,7 +439,7 @@ def _structured_reduction(aggregate, method, order, weight, balancing, n_shifts=
             f"low-rank gramian did not converge (relative Lyapunov residual {residual:.1e}); "
             f"use structured=False"
         )
-    result = balanced_truncation(small, order, output_weight=weight, method=balancing)
+    result = balanced_truncation(small, order, input_weight=input_weight, output_weight=weight, method=balancing)
     return result.system, result.hankel_singular_values
 
 
@@ -390,8 +465,8 @@ def _lyapunov_residual(basis, A_basis, P_small, B):
     return la.norm(T @ middle @ T.T) / (2.0 * la.norm(A_basis) * la.norm(P_small) + la.norm(B.T @ B))
 
 
-def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, match_dc=True,
-                     structured=None, balancing="bfsr"):
+def reduce_aggregate(aggregate, order, method="cl", weight=None, *, input_weight=None, group=None,
+                     match_dc=True, structured=None, balancing="bfsr"):
     """Reduced-order aggregate machine by frequency-weighted balanced truncation.
 
     Parameters
@@ -400,12 +475,17 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, 
         A one-node family aggregate (from :func:`coherent_aggregate`), or family nodes
         together with ``group`` (aggregated here).
     order : int
-        Order k of the reduced closed loop (k >= 1 for "cl", k >= 2 for "tb").
+        Order k of the reduced closed loop, from :data:`MINIMUM_ORDER` [method] (1 for
+        "cl", 2 for "tb") to the aggregate's own order 1 + p (which keeps it:
+        ``reduced`` is then False).
     method : {"cl", "tb"}
         Reduce the closed loop ghat, or the turbine aggregate to order k - 1 and close
         the loop (3.87).
-    weight : control.TransferFunction or StateSpace, optional
-        Stable SISO output weight; default :data:`DEFAULT_WEIGHTS` [method].
+    weight : control.TransferFunction or StateSpace, or (w_low, w_high), optional
+        Stable SISO output weight, or a band in rad/s (:func:`band_pass_weight`);
+        default :data:`DEFAULT_WEIGHTS` [method].
+    input_weight : control.TransferFunction or StateSpace, or (w_low, w_high), optional
+        Stable SISO input weight (two-sided Enns weighting); none by default.
     group : array_like of int, optional
         Node indices of the coherent group when ``aggregate`` has several nodes.
     match_dc : bool
@@ -441,11 +521,14 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, 
     aggregate = _as_one_node(aggregate, group)
     m, d = float(aggregate.m[0]), float(aggregate.d[0])
     p = aggregate.n_turbines
-    minimum = 2 if method == "tb" else 1
+    minimum = MINIMUM_ORDER[method]
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not minimum <= order <= p + 1:
         raise ValueError(f"order for method {method!r} must be an integer in {minimum}..{p + 1}, got {order!r}")
+    weight = as_frequency_weight(weight)
     weight = DEFAULT_WEIGHTS[method] if weight is None else weight
     weight_ss = as_stable_weight(weight, 1, "output")
+    input_weight = as_frequency_weight(input_weight, "input_weight")
+    input_ss = None if input_weight is None else as_stable_weight(input_weight, 1, "input")
     if structured is None:
         structured = p >= STRUCTURED_THRESHOLD
     reduced_order = order - 1 if method == "tb" else order
@@ -455,9 +538,10 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, 
     else:
         full = closed_loop_system(aggregate) if not structured else None
     if structured:
-        reduced, hsv = _structured_reduction(aggregate, method, reduced_order, weight_ss, balancing)
+        reduced, hsv = _structured_reduction(aggregate, method, reduced_order, weight_ss, input_ss, balancing)
     else:
-        result = balanced_truncation(full, reduced_order, output_weight=weight_ss, method=balancing)
+        result = balanced_truncation(full, reduced_order, input_weight=input_ss, output_weight=weight_ss,
+                                     method=balancing)
         reduced, hsv = result.system, result.hankel_singular_values
 
     turbine = reduced if method == "tb" else None
@@ -469,8 +553,10 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, 
         closed = control.ss(closed.A, closed.B, scale * closed.C, scale * closed.D)
     return AggregateReduction(
         method=method,
-        order=order,
+        order=int(order),
+        full_order=p + 1,
         weight=control.tf(weight),
+        input_weight=None if input_weight is None else control.tf(input_weight),
         hankel_singular_values=hsv,
         dc_scale=scale,
         system=closed,
@@ -478,3 +564,43 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, group=None, 
         interpretation=interpret_machine(closed),
         structured=bool(structured),
     )
+
+
+def auto_order(hankel_singular_values, method, rtol=AUTO_ORDER_RTOL):
+    """The order an aggregate keeps by its weighted Hankel singular values.
+
+    The fewest states r_s whose discarded tail sum_{j > r_s} sigma_j is at most ``rtol``
+    times sum_j sigma_j (the weighted balanced-truncation error is governed by the
+    discarded sigma_j: twice their sum bounds it in the unweighted case), as a closed-loop
+    order: r_s for "cl" (the singular values are the closed loop's), r_s + 1 for "tb"
+    (they are the turbine aggregate's, the swing state is kept exactly), and never below
+    :data:`MINIMUM_ORDER` [method].
+
+    Parameters
+    ----------
+    hankel_singular_values : array_like
+        :attr:`AggregateReduction.hankel_singular_values` of any reduction of the aggregate
+        (they do not depend on the order).
+    method : {"cl", "tb"}
+    rtol : float
+        Largest discarded fraction, 0 <= rtol < 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> auto_order([1.0, 0.1, 0.001], "cl"), auto_order([1.0, 0.1, 0.001], "tb")
+    (2, 3)
+    """
+    if method not in MINIMUM_ORDER:
+        raise ValueError(f"method must be 'cl' or 'tb', got {method!r}")
+    if not 0.0 <= rtol < 1.0:
+        raise ValueError(f"rtol must lie in [0, 1), got {rtol!r}")
+    sigma = np.sort(np.asarray(hankel_singular_values, dtype=float))[::-1]
+    if sigma.size == 0 or not np.all(np.isfinite(sigma)) or not sigma.sum() > 0:
+        raise ValueError("auto_order needs finite Hankel singular values with a positive sum")
+    tail = np.r_[np.cumsum(sigma[::-1])[::-1], 0.0]  # tail[r] = sum_{j >= r} sigma_j
+    kept = int(np.flatnonzero(tail <= rtol * sigma.sum())[0])
+    return max(MINIMUM_ORDER[method], kept + (1 if method == "tb" else 0))

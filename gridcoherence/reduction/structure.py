@@ -36,7 +36,8 @@ from ..models.network import NetworkModel, disturbance_shape
 from ..models.nodes import as_node_dynamics, stack_single_nodes
 from ..models.simulate import TimeResponse
 from . import band
-from .clustering import EigenpairCache, SpectralClustering
+from ..models.embedding import EigenpairCache
+from .clustering import SpectralClustering
 from .partition import Partition, as_partition, check_n_clusters
 
 __all__ = [

@@ -475,8 +475,10 @@ def check_model(name, model, reference):
     for an unsupported type, naming the model.
     """
     if isinstance(model, ReducedNetwork):
-        if model.original.n != reference.n:
-            raise ValueError(f"model {name!r} reduces a network of {model.original.n} nodes; "
+        # n_original, not original.n: a reduced network read from a file has no original
+        # attached, and its partition is all the comparison needs.
+        if model.n_original != reference.n:
+            raise ValueError(f"model {name!r} reduces a network of {model.n_original} nodes; "
                              f"the reference has {reference.n}")
     elif isinstance(model, NetworkModel):
         if model.n != reference.n:

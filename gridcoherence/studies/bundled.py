@@ -75,7 +75,7 @@ def sbm_band_error(seed, n=80, eta=1.0, n_frequencies=9):
     from ..reduction.structure import structure_preserving_reduction
 
     model, sample = sbm341_model(int(n), seed)
-    reduced = structure_preserving_reduction(model, 3, random_state=seed)
+    reduced = structure_preserving_reduction(model, 3, embedding="laplacian", random_state=seed)
     band = reduced.band_error(eta, n_frequencies=n_frequencies)
     error = misclassification_rate(sample.labels, reduced.labels)
     return {"success": bool(error == 0.0), "misclassification": float(error),

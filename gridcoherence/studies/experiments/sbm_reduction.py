@@ -85,7 +85,7 @@ def fig3_5(out_dir, quick=False, seed=0):
     """
     out_dir = Path(out_dir)
     model, sample = sbm341_model(80, seed)
-    reduced = structure_preserving_reduction(model, 3, random_state=seed)
+    reduced = structure_preserving_reduction(model, 3, embedding="laplacian", random_state=seed)
     band = reduced.band_error(ETA, n_frequencies=9 if quick else 31, refine=not quick)
     t = np.linspace(0.0, 10.0, 201 if quick else 1001)
     original = model.response(1, "step", t)
@@ -145,7 +145,7 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
         start = time.perf_counter()
         seeds = n_seeds if n <= 5000 else min(n_seeds, 5)
         model, sample = sbm341_model(n, 0)
-        reduced = structure_preserving_reduction(model, 3, random_state=0)
+        reduced = structure_preserving_reduction(model, 3, embedding="laplacian", random_state=0)
         successes = int(misclassification_rate(sample.labels, reduced.labels) == 0.0)
         for seed in range(1, seeds):
             other = sbm341_sample(n, seed)
