@@ -277,15 +277,15 @@ def _reduction_label(k, order, method, note=""):
     return f"k={k}" + ("" if order is None else f", order={order}{note}, {method}")
 
 
-def _table_label(result, requested, args):
+def _table_label(result, requested, order, args):
     """The table row label of a reduction, with the order it actually has.
 
     When the requested order reduces no aggregate (each is already of at most that order),
     the label shows the full aggregates' order and a note on stderr says so.
     """
-    order, method = result.options["order"], result.options["method"]
+    method = result.options["method"]
     if order is None or any(r is not None for r in result.aggregate_reductions):
-        return _reduction_label(result.n_clusters, order, method)
+        return _reduction_label(result.n_clusters, result.options["order"], method)
     full = [row["full_order"] for row in result.summary()]
     if not args.quiet:
         print(f"gridcoherence {args.command}: note: {requested} reduces nothing: every aggregate is already "
@@ -313,7 +313,7 @@ def cmd_reduce(args):
              _reduction_label(args.clusters, args.order, args.method))
     result = reduce_network(model, args.clusters, order=args.order, method=args.method,
                             embedding=args.embedding, random_state=args.seed)
-    label = _table_label(result, f"--order {args.order}", args)
+    label = _table_label(result, f"--order {args.order}", args.order, args)
     table = compare_step_responses(model, {label: result.model}, u0=u0, t=t)
     band = result.model.band_error(args.band) if hasattr(result.model, "band_error") else None
 
@@ -343,7 +343,7 @@ def cmd_compare(args):
     for spec in _progress(args.models, args, "models"):
         result = reduce_network(model, spec["k"], order=spec["order"], method=spec["method"],
                                 random_state=args.seed)
-        models[_table_label(result, f"--models {spec['text']!r}", args)] = result.model
+        models[_table_label(result, f"--models {spec['text']!r}", spec["order"], args)] = result.model
         groups = result.labels if groups is None else groups
     table = compare_step_responses(model, models, u0=u0, t=t, groups=groups)
     if args.out:

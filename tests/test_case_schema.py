@@ -82,6 +82,9 @@ def test_linearization_given_to_load_case_is_checked_as_the_field(tmp_path):
 
 
 def test_bundled_cases_are_found_in_a_checkout_without_the_data_package(monkeypatch):
+    if not (Path(bundled.__file__).resolve().parents[2] / "cases" / "coherent5.toml").is_file():
+        pytest.skip("the package is installed, not imported from a source checkout")
+
     def missing(name):
         raise ModuleNotFoundError(name)
 
