@@ -274,6 +274,9 @@ def cmd_info(args):
 
 
 def _reduction_label(k, order, method, note=""):
+    """'k=3, order=2, cl'; per-area orders that differ are listed: 'order=[2, 3, 2]'."""
+    if isinstance(order, (list, tuple)) and len(set(order)) == 1:
+        order = order[0]
     return f"k={k}" + ("" if order is None else f", order={order}{note}, {method}")
 
 
