@@ -242,19 +242,20 @@ def atomic_directory(path, *, keep_previous=False):
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_siblings(path.parent, started)
     folder = _new_sibling(path)
+    earlier = None  # where the replaced run is, once the new one is in place
+    # One try from the yield to the end: a Ctrl-C between the block's end and the swap
+    # (before the signals are held) must still discard the hidden folder.
     try:
         yield folder
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    with _signals_held():
-        try:
+        with _signals_held():
             earlier = _move_folder(folder, path)
-        except BaseException:
+            if earlier is not None and keep_previous:
+                earlier = _move_folder(earlier, path.with_name(path.name + PREVIOUS_SUFFIX))
+    except BaseException:
+        if earlier is None:  # not swapped in: ``folder`` holds the unfinished run
             shutil.rmtree(folder, ignore_errors=True)
-            raise
-        if earlier is not None and keep_previous:
-            earlier = _move_folder(earlier, path.with_name(path.name + PREVIOUS_SUFFIX))
+        raise
+    finally:
         if earlier is not None:
             # Left behind only if removal fails; the next run into this parent removes it.
             shutil.rmtree(earlier, ignore_errors=True)
