@@ -120,17 +120,17 @@ def _node_index(text):
     return value
 
 
-#: Smallest order of a reduced aggregate machine per method (Sec. 3.3.2): "tb" keeps the
-#: exact swing state and reduces the turbine aggregate to order R - 1 >= 1, (3.87).
-_MINIMUM_ORDER = {"cl": 1, "tb": 2}
+#: Why each method has its minimum order (the minimum is the library's MINIMUM_ORDER).
 _ORDER_REASON = {"cl": "a machine has at least its swing state",
                  "tb": "a tb aggregate keeps the swing state and reduces its turbines to order R - 1 >= 1"}
 
 
 def _order_problem(order, method):
     """Why ``order`` is too small for ``method``, or None."""
-    if order is not None and order < _MINIMUM_ORDER[method]:
-        return (f"must be at least {_MINIMUM_ORDER[method]} for method {method} ({_ORDER_REASON[method]}), "
+    from .reduction.machines import MINIMUM_ORDER
+
+    if order is not None and order < MINIMUM_ORDER[method]:
+        return (f"must be at least {MINIMUM_ORDER[method]} for method {method} ({_ORDER_REASON[method]}), "
                 f"got {order}")
     return None
 
@@ -145,7 +145,7 @@ def _model_spec(text):
         if key not in spec:
             raise argparse.ArgumentTypeError(f"{text!r}: unknown key {key!r} (use k, order, method)")
         if key == "method":
-            if value not in _MINIMUM_ORDER:
+            if value not in _ORDER_REASON:
                 raise argparse.ArgumentTypeError(f"{text!r}: method must be cl or tb")
             spec[key] = value
         else:
@@ -583,13 +583,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return args.run(args)
-    except UsageError as exc:
+    except (UsageError, MissingExtraError) as exc:  # the user can fix it: a missing extra too
         print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
         if args.verbose:
             traceback.print_exc()
-        return 2
-    except MissingExtraError as exc:
-        print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gridcoherence {args.command}: interrupted", file=sys.stderr)
