@@ -182,7 +182,7 @@ def test_structure_preserving_reduction_validates_the_laplacian_once(monkeypatch
 
 
 def _sbm_model(n, seed):
-    from gridcoherence.cases.sbm import random_family_nodes
+    from gridcoherence.cases.random_nodes import random_family_nodes
     from gridcoherence.studies.experiments.sbm_reduction import sbm341_sample
 
     sample = sbm341_sample(n, seed)
