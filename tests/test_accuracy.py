@@ -212,6 +212,17 @@ def test_a_model_that_never_settles_is_flagged():
     assert accuracy.settles is False and accuracy.horizon_s == 20.0
     assert "never settles" in accuracy.verdict(0.1) and "first 20 s" in accuracy.verdict(0.1)
     assert np.all(np.isfinite(accuracy.area_relative_error)) and np.isfinite(accuracy.relative_band_error)
+    # Below 1 rad/s it has no mode; its electromechanical modes on the imaginary axis up to
+    # 10 rad/s make the band error unbounded, and it says so.
+    poles = np.linalg.eigvals(model.realization().A.toarray())
+    assert not np.any((np.abs(poles.imag) > 1e-3) & (np.abs(poles.imag) <= 1.0))
+    wide = gc.reduce_network(model, 5).accuracy(band=10.0, t=np.linspace(0.0, 20.0, 2001))
+    axis = np.unique(np.round(poles.imag[(poles.imag > 1e-3) & (poles.imag <= 10.0)], 6))
+    assert axis.size > 0 and np.all(np.abs(poles.real[np.abs(poles.imag) > 1e-3]) < 1e-9 * np.abs(poles).max())
+    found = wide.undamped_frequencies_rad_s
+    assert np.all(np.abs(found[:, None] / axis[None, :] - 1).min(axis=0) < 1e-6)  # each axis pole is named
+    assert wide.relative_band_error == np.inf and wide.met(0.5) is False
+    assert "undamped modes at" in wide.verdict(0.1)
     assert gc.reduce_network(gc.load_case("kundur_two_area").model, 2).accuracy().settles
 
 

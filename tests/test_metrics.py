@@ -43,3 +43,32 @@ def test_dc_mismatch_gives_infinite_l2():
 def test_unstable_input_rejected():
     with pytest.raises(ValueError, match="stable"):
         step_error_metrics(control.tf([1.0], [1.0, -1.0]), control.tf([1.0], [1.0, 1.0]))
+
+
+def undamped_plus(system, residue=1.0):
+    """``system`` in parallel with residue / (s^2 + 1): an undamped pole pair at +-j."""
+    return control.ss(system) + control.ss(control.tf([residue], [1.0, 0.0, 1.0]))
+
+
+def test_undamped_poles_the_error_does_not_have_are_removed():
+    reference, approximation = control.tf([1.0], [1.0, 1.0]), control.tf([2.0], [1.0, 2.0])
+    expected = step_error_metrics(reference, approximation)
+    # The same undamped pole in both models cancels in the error.
+    cancelling = step_error_metrics(undamped_plus(reference), undamped_plus(approximation))
+    # An undamped mode that the input does not excite is no pole of the model at all.
+    hidden = control.ss(np.diag([-1.0, 0.0, 0.0]) + np.diag([0.0, 1.0], 1) - np.diag([0.0, 1.0], -1),
+                        [[1.0], [0.0], [0.0]], [[1.0, 1.0, 0.0]], [[0.0]])
+    assert abs(float(control.dcgain(hidden)) - 1.0) < 1e-12
+    unexcited = step_error_metrics(hidden, approximation)
+    for result in (cancelling, unexcited):
+        assert result.l2_error == pytest.approx(expected.l2_error, rel=1e-9)
+        assert result.linf_error == pytest.approx(expected.linf_error, rel=1e-9)
+        assert result.hinf_error == pytest.approx(expected.hinf_error, rel=1e-6)
+
+
+def test_an_undamped_pole_the_error_sees_is_refused():
+    reference = control.tf([1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"pole at .*1j.*stable"):
+        step_error_metrics(undamped_plus(reference), reference)
+    with pytest.raises(ValueError, match="stable"):  # undamped poles that differ do not cancel
+        step_error_metrics(undamped_plus(reference), undamped_plus(reference, residue=2.0))

@@ -172,7 +172,7 @@ def test_general_lti_nodes_are_aggregated():
     for c, group in enumerate(([0, 1, 2], [3, 4, 5])):
         np.testing.assert_allclose(reduced.nodes.transfer(s)[:, c], harmonic_mean(nodes, s, group) / 3,
                                    rtol=1e-9)
-    assert reduced.band_error(1.0, n_frequencies=7).sup_error < 0.05
+    assert reduced.band_error(1.0, points_per_decade=2).sup_error < 0.05
 
 
 def test_user_partition_equals_clustering_result():
@@ -213,7 +213,7 @@ def test_band_error_decreases_with_n_and_tracks_one_over_lambda():
     for n in (80, 160, 320):
         model, sample = sbm_model(n, 0)
         reduced = structure_preserving_reduction(model, 3)
-        result = reduced.band_error(1.0, n_frequencies=9, refine=False)
+        result = reduced.band_error(1.0, points_per_decade=3, refine=False)
         errors.append(result.sup_error)
         assert 0.5 < result.sup_error * reduced.lambda_next < 2.0  # about eta / lambda_{k+1}
         assert result.sup_error == pytest.approx(result.sup_lowrank_error, rel=0.05)
@@ -223,7 +223,7 @@ def test_band_error_decreases_with_n_and_tracks_one_over_lambda():
 def test_thm38_bound_holds_where_it_applies():
     model, _ = sbm_model(80, 7)
     reduced = structure_preserving_reduction(model, 3)
-    errors = reduced.band_error(1.0, n_frequencies=9, refine=False)
+    errors = reduced.band_error(1.0, points_per_decade=3, refine=False)
     assert np.isfinite(errors.bound).all()
     assert np.all(errors.lowrank_error <= errors.bound)
     for s in (2j, 0.3 + 0.5j):  # off the imaginary axis too
@@ -239,12 +239,12 @@ def test_thm38_bound_reports_inapplicable():
 def test_band_error_methods_agree():
     model, _ = sbm_model(80, 8)
     reduced = structure_preserving_reduction(model, 3)
-    reference = reduced.band_error(1.0, n_frequencies=5, refine=False, method="dense")
-    splu = reduced.band_error(1.0, n_frequencies=5, refine=False, method="splu")
+    reference = reduced.band_error(1.0, points_per_decade=1, refine=False, method="dense")
+    splu = reduced.band_error(1.0, points_per_decade=1, refine=False, method="splu")
     np.testing.assert_allclose(splu.error, reference.error, rtol=1e-6)
     np.testing.assert_allclose(splu.lowrank_error, reference.lowrank_error, rtol=1e-6)
     # GMRES solves to 1e-8 relative (of ||T||): errors are resolved to about 1e-4 of the sup
-    gmres = reduced.band_error(1.0, n_frequencies=5, refine=False, method="gmres")
+    gmres = reduced.band_error(1.0, points_per_decade=1, refine=False, method="gmres")
     atol = 1e-4 * reference.sup_error
     np.testing.assert_allclose(gmres.error, reference.error, rtol=0, atol=atol)
     np.testing.assert_allclose(gmres.lowrank_error, reference.lowrank_error, rtol=0, atol=atol)

@@ -40,7 +40,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "observability_factor", "weighted_gramian_factors", "project_balanced"
         ],
         "band": [
-            "BandError", "band_error", "lowrank_transfer_matrix", "thm38_bound", "thm38_right_side"
+            "BandError", "band_error", "network_poles", "lowrank_transfer_matrix", "thm38_bound",
+            "thm38_right_side"
         ],
         "clustering": [
             "SpectralClustering", "spectral_clustering", "kmeans_labels", "misclassification_rate"

@@ -111,9 +111,12 @@ class ReductionAccuracy:
         sup ||T(jw)|| of the original network on the same frequencies.
     relative_band_error : float
         ``band_error_rad_s_per_pu / transfer_norm_rad_s_per_pu`` (T is nonsingular, so
-        the denominator is positive).
+        the denominator is positive); inf when undamped poles lie in the band.
     peak_frequency_rad_s : float
-        Where the band error peaks.
+        Where the band error peaks (the slowest undamped pole if any).
+    undamped_frequencies_rad_s : ndarray
+        Frequencies in the band of undamped poles of the original or the reduced
+        network: the band error is unbounded there. Empty for damped networks.
     area_error_rad_s : ndarray, shape (k,)
         Per area, max_t |y_I(t) - yhat_I(t)| of the centre-of-inertia responses to the
         step ``disturbance_pu``, over the samples of the time grid.
@@ -146,6 +149,7 @@ class ReductionAccuracy:
     horizon_s: float
     n_samples: int
     settles: bool
+    undamped_frequencies_rad_s: np.ndarray
 
     @property
     def worst_area(self):
@@ -185,6 +189,10 @@ class ReductionAccuracy:
             first, second = (area, band) if self.worst_area_error > tolerance else (band, area)
             line = (f"no {self.n_areas}-area model is accurate here: {first}, {second} "
                     f"(tolerance {_percent(tolerance)})")
+        if self.undamped_frequencies_rad_s.size:
+            poles = ", ".join(f"{w:.3g}" for w in self.undamped_frequencies_rad_s[:5])
+            more = "" if self.undamped_frequencies_rad_s.size <= 5 else ", ..."
+            line += f"; undamped modes at {poles}{more} rad/s make the band error unbounded"
         if not self.settles:
             line += (f"; the model never settles (no damping and no governors: the centre of inertia drifts), "
                      f"so the area errors are over the first {self.horizon_s:g} s only")
@@ -201,7 +209,8 @@ class ReductionAccuracy:
                 "area_nadir_rad_s": self.area_nadir_rad_s.tolist(),
                 "area_relative_error": self.area_relative_error.tolist(),
                 "worst_area": self.worst_area, "worst_area_error": self.worst_area_error,
-                "horizon_s": self.horizon_s, "n_samples": self.n_samples, "settles": self.settles}
+                "horizon_s": self.horizon_s, "n_samples": self.n_samples, "settles": self.settles,
+                "undamped_frequencies_rad_s": self.undamped_frequencies_rad_s.tolist()}
 
 
 def _check_tolerance(tolerance):
@@ -345,4 +354,4 @@ def reduction_accuracy(reduced, reference):
         relative_band_error=band.sup_error / transfer_norm, peak_frequency_rad_s=band.worst_frequency,
         area_error_rad_s=error, area_nadir_rad_s=nadir, area_relative_error=error / nadir,
         disturbance_pu=reference.u0.copy(), horizon_s=float(reference.t[-1]), n_samples=int(reference.t.size),
-        settles=reference.settles)
+        settles=reference.settles, undamped_frequencies_rad_s=band.undamped_frequencies.copy())

@@ -10,7 +10,8 @@ holds its original network:
   lambda_{k+1};
 * :func:`band_error` -- the band error sup_{|w| <= eta} ||T(jw) - That_k(jw)||, the
   quantity Thm 3.10 drives to zero, with the low-rank error and the Thm 3.8 bound on the
-  same frequencies (:class:`BandError`).
+  same frequencies (:class:`BandError`), sampled on a grid built around the
+  resonances of both networks (:func:`network_poles`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import scipy.sparse.linalg as spla
 
 from .._numeric import symmetric_operator_norm
 
-__all__ = ["BandError", "band_error", "lowrank_transfer_matrix", "thm38_bound", "thm38_right_side"]
+__all__ = ["BandError", "band_error", "network_poles", "lowrank_transfer_matrix", "thm38_bound",
+           "thm38_right_side"]
 
 #: Networks up to this size have T(jw) formed densely (LAPACK) in :func:`band_error`.
 BAND_DENSE_LIMIT = 2000
@@ -34,6 +36,31 @@ BAND_DENSE_LIMIT = 2000
 SPLU_DEGREE_LIMIT = 32
 
 _METHODS = ("dense", "splu", "gmres")
+
+#: Realizations up to this many states have all their poles computed (dense eigenvalues)
+#: for the band-error grid; larger networks contribute estimates of their slow modes.
+POLE_DENSE_LIMIT = 1000
+
+#: Poles lambda with damping ratio -Re(lambda) / |lambda| below this are resonances the
+#: band-error grid samples explicitly; better damped peaks are wide enough for the log grid.
+LIGHT_DAMPING_RATIO = 0.3
+
+#: Poles with damping ratio below this lie on the imaginary axis (to rounding): T(jw) is
+#: singular there and the band error unbounded.
+UNDAMPED_RATIO = 1e-9
+
+#: Default density of the band-error grid's log-spaced part.
+POINTS_PER_DECADE = 10
+
+#: Decades the log grid reaches below min(eta, the slowest pole's |lambda|): further down
+#: every mode is quasi-static and T - That tends to its (small) DC value.
+LOW_DECADES = 2
+
+#: Local maxima of the sampled band error refined by a bounded scalar maximisation.
+REFINED_MAXIMA = 3
+
+#: Half-width, relative to its frequency, of the samples either side of an estimated mode.
+ESTIMATE_HALF_WIDTH = 0.02
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,8 @@ class BandError:
     ----------
     eta : float
     frequencies : ndarray, shape (nw,)
-        Sampled frequencies (grid plus the local refinement of the maximum).
+        Sampled frequencies, ascending: the grid (see :func:`band_error`) plus the
+        local refinement of its largest maxima.
     error : ndarray, shape (nw,)
         ||T(jw) - That_k(jw)|| (structure-preserving model).
     lowrank_error : ndarray, shape (nw,)
@@ -57,6 +85,16 @@ class BandError:
         Thm 3.8 bound on the low-rank error, inf where the theorem does not apply.
     method : str
         How T(jw) x was applied: "dense", "splu" or "gmres".
+    grid_points : int
+        How many of ``frequencies`` form the grid (the rest come from the refinement).
+    resonances : ndarray
+        Resonance frequencies in the band the grid was built around (lightly damped
+        poles of the original and the reduced network, or estimates of them).
+    undamped_frequencies : ndarray
+        Frequencies in the band of undamped poles (damping ratio below
+        :data:`UNDAMPED_RATIO`) of either network. T(jw) or That_k(jw) is singular
+        there, so the error is unbounded: :attr:`sup_error` is inf and the grid stays
+        clear of them (the sampled curve shows the approach).
     """
 
     eta: float
@@ -65,11 +103,14 @@ class BandError:
     lowrank_error: np.ndarray
     bound: np.ndarray
     method: str
+    grid_points: int
+    resonances: np.ndarray
+    undamped_frequencies: np.ndarray
 
     @property
     def sup_error(self):
-        """sup_w ||T - That_k|| over the sampled band."""
-        return float(self.error.max())
+        """sup_w ||T - That_k|| over the sampled band; inf with undamped poles in the band."""
+        return np.inf if self.undamped_frequencies.size else float(self.error.max())
 
     @property
     def sup_lowrank_error(self):
@@ -77,12 +118,17 @@ class BandError:
 
     @property
     def worst_frequency(self):
+        """The frequency (rad/s) of the peak :attr:`sup_error` (the slowest undamped pole if any)."""
+        if self.undamped_frequencies.size:
+            return float(self.undamped_frequencies.min())
         return float(self.frequencies[np.argmax(self.error)])
 
     def as_dict(self):
         return {"eta": self.eta, "sup_error": self.sup_error,
                 "sup_lowrank_error": self.sup_lowrank_error,
                 "worst_frequency": self.worst_frequency, "method": self.method,
+                "grid_points": self.grid_points, "resonances": self.resonances,
+                "undamped_frequencies": self.undamped_frequencies,
                 "frequencies": self.frequencies, "error": self.error,
                 "lowrank_error": self.lowrank_error, "bound": self.bound}
 
@@ -241,7 +287,130 @@ def _errors_at(reduced, w, method):
     return error, lowrank_error, _bound_from_core(reduced, s, core, M2)
 
 
-def band_error(reduced, eta=1.0, *, n_frequencies=31, refine=True, method="auto"):
+def network_poles(model, *, dense_limit=None):
+    """The eigenvalues of a network's realization matrix A, or None when it is too large.
+
+    They hold T(s)'s poles, and possibly modes T(s) does not show (for f = 1/s the
+    mean angle's pole at 0).
+
+    Parameters
+    ----------
+    model : NetworkModel
+    dense_limit : int, optional
+        Largest number of states whose eigenvalues are computed (dense, O(N^3));
+        :data:`POLE_DENSE_LIMIT` by default.
+
+    Returns
+    -------
+    ndarray of complex, shape (N,), or None
+
+    Examples
+    --------
+    >>> from gridcoherence import NetworkModel, SwingTurbineNodes
+    >>> model = NetworkModel(SwingTurbineNodes(m=[1.0, 1.0], d=[0.2, 0.2]), [(0, 1, 2.0)])
+    >>> poles = network_poles(model)
+    >>> sorted(round(float(abs(p.imag)), 6) for p in poles)  # inter-node mode: s^2 + 0.2 s + 4
+    [0.0, 0.0, 1.997498, 1.997498]
+    """
+    A = model.realization().A
+    if A.shape[0] > (POLE_DENSE_LIMIT if dense_limit is None else dense_limit):
+        return None
+    return sla.eigvals(A.toarray()) if A.shape[0] else np.zeros(0, dtype=complex)
+
+
+def _electromechanical_frequencies(reduced):
+    """Undamped estimates sqrt(c lambda_i / (v_i^T M v_i)), i = 2..k+1, for f = c/s.
+
+    (lambda_i, v_i) are the Laplacian eigenpairs the reduction holds and M = diag(m)
+    the inertias: the Rayleigh quotient of m s^2 + c lambda = 0 on v_i. v_{k+1} is not
+    kept, so mode k+1 uses the mean inertia. Empty for other couplings. O(n k).
+    """
+    original = reduced.original
+    f = original.coupling
+    if not (f.den.size == 2 and f.den[1] == 0.0 and f.num.size == 1 and f.num[0] > 0):
+        return np.zeros(0)
+    m = original.inertia
+    stiffness = f.num[0] * np.r_[reduced.eigenvalues[1:], [] if reduced.lambda_next is None
+                                 else [reduced.lambda_next]]
+    modal_inertia = np.r_[(reduced.embedding[:, 1:] ** 2 * m[:, None]).sum(axis=0),
+                          [] if reduced.lambda_next is None else [m.mean()]]
+    return np.sqrt(stiffness / modal_inertia)
+
+
+def _band_resonances(reduced, eta):
+    """(centres, half-widths, slowest, undamped) of the modes the band grid samples explicitly.
+
+    centres are |Im lambda| in (0, eta] of the lightly damped poles (damping ratio below
+    :data:`LIGHT_DAMPING_RATIO`) of the original and the reduced network, half-widths
+    their |Re lambda| (an isolated resonance's -3 dB half-width); a network with more
+    than :data:`POLE_DENSE_LIMIT` states contributes instead the electromechanical
+    estimates of its k slowest modes, with half-width :data:`ESTIMATE_HALF_WIDTH`
+    times the frequency. slowest is the smallest nonzero |lambda| found (eta if none);
+    undamped the centres of poles with damping ratio below :data:`UNDAMPED_RATIO`, which
+    are not among the centres.
+    """
+    centres, widths, magnitudes = [np.zeros(0)], [np.zeros(0)], [np.zeros(0)]
+    estimated = False
+    for model in (reduced.original, reduced):
+        poles = network_poles(model)
+        if poles is None:
+            estimated = True
+            continue
+        if poles.size:
+            # eps^(1/3): a zero pole of multiplicity up to 3 (an undamped network's drifting
+            # centre of inertia is a Jordan block) splits by rounding to ~eps^(1/m).
+            poles = poles[np.abs(poles) > np.finfo(float).eps ** (1 / 3) * max(1.0, np.abs(poles).max())]
+        light = (poles.imag > 0) & (-poles.real < LIGHT_DAMPING_RATIO * np.abs(poles))
+        centres.append(poles.imag[light])
+        widths.append(np.abs(poles.real[light]))
+        magnitudes.append(np.abs(poles))
+    if estimated:
+        omega = _electromechanical_frequencies(reduced)
+        centres.append(omega)
+        widths.append(ESTIMATE_HALF_WIDTH * omega)
+        magnitudes.append(omega)
+    centres, widths, magnitudes = (np.concatenate(x) for x in (centres, widths, magnitudes))
+    in_band = centres <= eta
+    undamped = in_band & (widths <= UNDAMPED_RATIO * centres)
+    slowest = float(magnitudes.min()) if magnitudes.size else float(eta)
+    return centres[in_band & ~undamped], widths[in_band & ~undamped], slowest, np.unique(centres[undamped])
+
+
+def _band_grid(eta, centres, widths, slowest, points_per_decade, undamped):
+    """Log grid from 10^-LOW_DECADES min(eta, slowest) to eta plus each resonance and its half-widths.
+
+    Frequencies within 1e-6 relative of an undamped pole are dropped: the network
+    matrix is (numerically) singular there.
+    """
+    low = 10.0 ** -LOW_DECADES * min(eta, slowest)
+    count = int(np.ceil(np.log10(eta / low) * points_per_decade)) + 1
+    grid = np.logspace(np.log10(low), np.log10(eta), max(count, 2))
+    grid[-1] = eta
+    around = np.concatenate([centres, centres - widths, centres + widths])
+    grid = np.unique(np.concatenate([grid, around[(around > 0) & (around <= eta)]]))
+    if undamped.size:
+        grid = grid[np.abs(grid[:, None] / undamped[None, :] - 1.0).min(axis=1) > 1e-6]
+    return grid
+
+
+def _largest_local_maxima(values, count):
+    """Indices of the ``count`` largest local maxima of a sampled curve (ends included)."""
+    padded = np.r_[-np.inf, values, -np.inf]
+    peaks = np.flatnonzero((values >= padded[:-2]) & (values >= padded[2:]))
+    return peaks[np.argsort(values[peaks])[::-1][:count]]
+
+
+def _positive_finite(name, value, what):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = np.nan
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a positive, finite {what}; got {value!r}")
+    return number
+
+
+def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto"):
     """sup_{0 < w <= eta} ||T(jw) - That_k(jw)|| with the low-rank error and Thm 3.8 bound.
 
     Parameters
@@ -249,12 +418,13 @@ def band_error(reduced, eta=1.0, *, n_frequencies=31, refine=True, method="auto"
     reduced : ReducedNetwork
         With its original network.
     eta : float
-        Band edge (rad/s).
-    n_frequencies : int
-        Grid points: half log-spaced on [1e-3 eta, eta], half linear on (0, eta].
+        Band edge (rad/s), positive and finite.
+    points_per_decade : float
+        Density of the log-spaced part of the grid (positive).
     refine : bool
-        Locally maximise the error around the worst grid point (bounded scalar
-        search, about 10 more evaluations).
+        Locally maximise the error around the :data:`REFINED_MAXIMA` largest local
+        maxima of the grid (bounded scalar search between each one's neighbours, to
+        about 1e-8 relative in w).
     method : {"auto", "dense", "splu", "gmres"}
         How T(jw) x is applied: dense LU (``auto`` for n <= 2000), sparse LU
         (``auto`` for mean degree <= 32, where fill-in stays moderate) or GMRES
@@ -267,35 +437,67 @@ def band_error(reduced, eta=1.0, *, n_frequencies=31, refine=True, method="auto"
     -------
     BandError
 
+    Raises
+    ------
+    ValueError
+        ``eta`` (the band edge) or ``points_per_decade`` not positive and finite; an
+        unknown ``method``; a reduced network without its original.
+
     Notes
     -----
+    The grid, the same rule for every band, so that a wider band never samples a
+    narrower one's frequencies more coarsely:
+
+    * ``points_per_decade`` log-spaced frequencies from 10^-2 min(eta, |lambda|_min)
+      to eta, |lambda|_min the slowest nonzero pole found below (:data:`LOW_DECADES`);
+    * every resonance in the band, w = |Im lambda| and w +- |Re lambda|, of the
+      lightly damped poles (damping ratio below :data:`LIGHT_DAMPING_RATIO`) of the
+      original and of the reduced network. A sharp peak (half-width |Re lambda|) is
+      then sampled at its centre and bracketed by its neighbours for the refinement.
+      An undamped pole (damping ratio below :data:`UNDAMPED_RATIO`, e.g. a network
+      without damping or governors) makes the error unbounded: it is reported in
+      ``undamped_frequencies``, :attr:`BandError.sup_error` is inf, the grid keeps
+      clear of it and nothing is refined.
+
+    The poles are the eigenvalues of each network's realization, O(N^3) for N states,
+    when N <= :data:`POLE_DENSE_LIMIT`. A larger network (f = c/s) contributes
+    instead the electromechanical estimates sqrt(c lambda_i / v_i^T M v_i) of its
+    modes i = 2..k+1 from the Laplacian eigenpairs the reduction already holds
+    (O(n k)); its faster modes are then not sampled explicitly, so a sharp peak
+    there may be underestimated.
+
     Per frequency: one factorisation (dense: O(n^3); sparse LU: up to fill-in;
     GMRES: none, O(nnz(L)) per iteration), then the two spectral norms by ARPACK on
-    the error operators (dense SVD for n <= 400), a few dozen solves each.
+    the error operators (dense SVD for n <= 400), a few dozen solves each. The grid
+    has about ``points_per_decade`` log10(eta / |lambda|_min) + 3 (resonances)
+    frequencies, the refinement adds up to 3 x 60 (typically 3 x 25).
     """
     original = _original(reduced, "band_error")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta must be a positive frequency, got {eta!r}")
+    eta = _positive_finite("band edge eta", eta, "frequency in rad/s (the band is |w| <= eta)")
+    points_per_decade = _positive_finite("points_per_decade", points_per_decade, "number")
     if method == "auto":
         n, nnz = original.n, original.laplacian.nnz
         method = "dense" if n <= BAND_DENSE_LIMIT else ("splu" if nnz <= SPLU_DEGREE_LIMIT * n else "gmres")
     elif method not in _METHODS:
         raise ValueError(f"unknown method {method!r}; use 'auto', 'dense', 'splu' or 'gmres'")
-    half = max(2, n_frequencies // 2)
-    grid = np.unique(np.r_[np.logspace(-3, 0, half), np.linspace(0, 1, n_frequencies - half + 1)[1:]]) * eta
-    rows = {float(w): _errors_at(reduced, w, method) for w in grid}
-    if refine:
-        worst = int(np.argmax([rows[float(w)][0] for w in grid]))
-        lo, hi = grid[max(worst - 1, 0)], grid[min(worst + 1, grid.size - 1)]
-        if hi > lo:
-            def negative_error(w):
-                if float(w) not in rows:
-                    rows[float(w)] = _errors_at(reduced, float(w), method)
-                return -rows[float(w)][0]
-            sopt.minimize_scalar(negative_error, bounds=(lo, hi), method="bounded",
-                                 options={"xatol": 1e-4 * eta, "maxiter": 12})
+    centres, widths, slowest, undamped = _band_resonances(reduced, eta)
+    grid = _band_grid(eta, centres, widths, slowest, points_per_decade, undamped)
+    rows = {}
+
+    def errors(w):
+        if w not in rows:
+            rows[w] = _errors_at(reduced, w, method)
+        return rows[w]
+
+    sampled = np.array([errors(float(w))[0] for w in grid])
+    if refine and not undamped.size:  # with undamped poles the sup is inf: nothing to refine
+        for i in _largest_local_maxima(sampled, REFINED_MAXIMA):
+            lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+            sopt.minimize_scalar(lambda w: -errors(float(w))[0], bounds=(lo, hi), method="bounded",
+                                 options={"xatol": 1e-12 * hi, "maxiter": 60})
     w = np.array(sorted(rows))
-    values = np.array([rows[float(x)] for x in w])
+    values = np.array([rows[x] for x in w])
     if not np.all(np.isfinite(values[:, :2])):
         raise ArithmeticError("the band error evaluation produced non-finite values")
-    return BandError(float(eta), w, values[:, 0], values[:, 1], values[:, 2], method)
+    return BandError(eta, w, values[:, 0], values[:, 1], values[:, 2], method, int(grid.size), np.sort(centres),
+                     undamped)

@@ -41,6 +41,10 @@ HINF_PEAKS = 5
 #: checks whether the error transfer function has that pole (see :func:`sampled_hinf`).
 UNDAMPED_OFFSETS = (1e-6, 1e-8)
 
+#: Error next to an undamped pole below this fraction of the models' values there is
+#: rounding (the pole is hidden in both models or cancels), not an unbounded error.
+UNDAMPED_ROUNDING = 1e-6
+
 #: Relative DC mismatch above which the sampled path reports an infinite L2 error (the
 #: DC values come from sparse LU solves, so this is looser than the metric's 1e-12).
 SAMPLED_DC_RTOL = 1e-9
@@ -58,7 +62,8 @@ def sampled_hinf(reference, model, dc_difference):
     miss a resonance hidden in the tail of a larger neighbour in the same interval.
     Undamped resonances (poles on the imaginary axis, see
     :attr:`~gridcoherence.report.responses.LiftedNetwork.undamped_frequencies`) that do
-    not cancel give ``inf``.
+    not cancel give ``inf``: the error grows like 1/distance towards w0 and, 1e-8 w0
+    away, exceeds ``UNDAMPED_ROUNDING`` times the models' own values.
 
     Parameters
     ----------
@@ -82,9 +87,14 @@ def sampled_hinf(reference, model, dc_difference):
     # An undamped pole jw0 that the two models do not share with equal residues makes the
     # error unbounded. Moving 100 times closer to a pole multiplies |error| by ~100 and
     # leaves a regular point's value unchanged (w0 is exact to ~eps, far below the offsets).
+    # A pole neither model's output sees (or both see equally) leaves only rounding in the
+    # error, which grows like 1/distance too but stays far below the models' own values.
     for w0 in np.union1d(reference.undamped_frequencies, model.undamped_frequencies):
-        near, nearer = error(w0 * (1.0 + UNDAMPED_OFFSETS[0]))[0], error(w0 * (1.0 + UNDAMPED_OFFSETS[1]))[0]
-        result[nearer > 10.0 * near] = np.inf
+        at = w0 * (1.0 + np.asarray(UNDAMPED_OFFSETS))
+        ref, mod = reference.frequency_response(at), model.frequency_response(at)
+        near, nearer = np.abs(ref - mod)
+        resolved = nearer > UNDAMPED_ROUNDING * np.maximum(np.abs(ref[1]), np.abs(mod[1]))
+        result[(nearer > 10.0 * near) & resolved] = np.inf
     for g in range(values.shape[1]):
         v = values[:, g]
         peaks = np.flatnonzero(np.r_[v[0] >= v[1], (v[1:-1] >= v[:-2]) & (v[1:-1] >= v[2:]), v[-1] >= v[-2]])

@@ -1,6 +1,7 @@
 """Error metrics between a reference model and an approximation (Table 3-II's columns).
 
-For the error system E = G - G_r (stable, SISO) driven by a step of height ``step``:
+For the error system E = G - G_r (stable, SISO; poles on the imaginary axis that E does
+not have are removed, see :func:`error_system`) driven by a step of height ``step``:
 
 * L2 norm of the step-response error e(t), exact: with E(0) = 0 the error is
   e(t) = step * C A^{-1} e^{A t} B for t > 0, so ||e||_2^2 = step^2 C A^{-1} P A^{-T} C^T
@@ -21,7 +22,7 @@ import numpy as np
 import scipy.linalg as la
 from scipy.optimize import minimize_scalar
 
-from ..models.lti import as_continuous_statespace, dc_gain
+from ..models.lti import as_continuous_statespace, dc_gain, stable_unstable_split
 
 __all__ = ["StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"]
 
@@ -57,8 +58,26 @@ class StepErrorMetrics:
         return asdict(self)
 
 
+#: Residues of E's poles on the imaginary axis below this, relative to ||C|| ||B||, are
+#: rounding: those poles are not poles of E (hidden in both models, or cancelling).
+HIDDEN_POLE_RTOL = 1e-9
+
+#: Poles with Re >= -AXIS_ROUNDING eps max(1, ||A||_1) are on the imaginary axis to rounding.
+AXIS_ROUNDING = 100.0
+
+
 def error_system(reference, approximation):
-    """E = reference - approximation as a StateSpace (block-diagonal A), both validated."""
+    """E = reference - approximation as a StateSpace, both validated; E must be stable.
+
+    A is block-diagonal, except when some pole has Re >= 0: then an ordered Schur form
+    splits E = E_s + E_u, E_u holding the poles on the imaginary axis to rounding
+    (Re >= -``AXIS_ROUNDING`` eps ||A||_1;
+    :func:`~gridcoherence.models.lti.stable_unstable_split`), and E_s is returned when
+    every residue of E_u is below ``HIDDEN_POLE_RTOL`` ||C|| ||B||: poles that are not
+    E's, because u does not excite them or y does not see them in either model (two
+    equal undamped machines swinging against each other behind a common neighbour),
+    or because they cancel between the two models. Otherwise raises ``ValueError``.
+    """
     reference = as_continuous_statespace(reference, "reference")
     approximation = as_continuous_statespace(approximation, "approximation")
     if (reference.noutputs, reference.ninputs) != (1, 1) or (approximation.noutputs, approximation.ninputs) != (1, 1):
@@ -69,7 +88,21 @@ def error_system(reference, approximation):
     D = reference.D - approximation.D
     poles = la.eigvals(A) if A.size else np.zeros(0)
     if np.any(poles.real >= 0):
-        raise ValueError("both models must be stable to compare step responses (a pole has Re >= 0)")
+        margin = AXIS_ROUNDING * np.finfo(float).eps * max(1.0, la.norm(A, 1))
+        (A_s, B_s, C_s), (A_u, B_u, C_u) = stable_unstable_split(A, B, C, margin)
+        values, V = la.eig(A_u)
+        # Residue of each eigenvector: (C_u V)_i (V^{-1} B_u)_i (E_u semisimple; a Jordan
+        # block's ill-conditioned V gives large residues and is kept), summed over the
+        # eigenvalues within the margin: a pole of both models cancels in E.
+        residues = (C_u @ V)[0] * la.solve(V, B_u)[:, 0]
+        same = np.abs(values[:, None] - values[None, :]) <= margin
+        seen = np.abs(same @ residues) > HIDDEN_POLE_RTOL * np.abs(C).sum() * np.abs(B).sum()
+        if seen.any():
+            pole = values[seen][np.argmax(values[seen].real)]
+            raise ValueError(f"the two models' difference has a pole at {pole:.6g}, on the imaginary axis "
+                             "to rounding or right of it, that its output sees; both models must be stable "
+                             "to compare step responses")
+        A, B, C = A_s, B_s, C_s
     return control.ss(A, B, C, D)
 
 

@@ -32,6 +32,7 @@ therefore exact to rounding, not to a grid: the user's time grid only sets the h
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import scipy.linalg as la
@@ -122,7 +123,10 @@ class ModalStepResponse:
         """
         C = np.atleast_2d(np.asarray(C, dtype=float))
         eigenvalues, V = la.eig(np.asarray(A, dtype=float))
-        residues = step * (C @ V) * la.solve(V, np.asarray(b, dtype=float).astype(complex))[None, :]
+        with warnings.catch_warnings():
+            # An ill-conditioned V is judged by mismatch(), against exact values.
+            warnings.simplefilter("ignore", la.LinAlgWarning)
+            residues = step * (C @ V) * la.solve(V, np.asarray(b, dtype=float).astype(complex))[None, :]
         zero = np.abs(eigenvalues) <= ZERO_EIGENVALUE_RTOL * max(np.abs(A).sum(axis=0).max(), 1e-300)
         ramp = residues[:, zero].sum(axis=1).real
         constant = step * np.asarray(d, dtype=float) - (residues[:, ~zero] / eigenvalues[~zero]).sum(axis=1).real

@@ -281,7 +281,10 @@ class LiftedNetwork:
         if x is None:
             # Dense, O(order^3): reached only by models with a pole at s = 0.
             U, singular, Vh = la.svd(bordered.toarray())
-            null = singular <= singular[0] * max(bordered.shape) * np.finfo(float).eps
+            # Singular in the sense of _solve_or_none (1-norm condition above
+            # SINGULAR_RCOND / eps, so 2-norm condition above that over the size): a pole
+            # that rounding moved off 0, e.g. a damping of 1e-13, counts as the pole at 0.
+            null = singular <= singular[0] * max(bordered.shape) * np.finfo(float).eps / SINGULAR_RCOND
             n = self.A.shape[0]
             right, left = Vh[-1, :n], U[:n, -1]
             overlap = left @ right
@@ -314,13 +317,16 @@ class LiftedNetwork:
         lossless nodes (no damping, no governors), whose electromechanical modes are
         then undamped unless the coupling dissipates; any other model is asymptotically
         stable apart from the unobservable zero mode, which the table assumes anyway.
+        Frequencies below sqrt(eps) ||A||_1 are left out: there rounding splits the
+        Jordan chain at s = 0 (the mean angle integrates the ramping mean frequency)
+        into a pair +-j sqrt(eps) ||A||, which is no oscillation.
         """
         if self.laurent[2] is None:
             return np.empty(0)
         eigenvalues = la.eigvals(self.A.toarray())
         scale = abs(self.A).sum(axis=0).max()
         tolerance = MARGINAL_MODE_RTOL * scale
-        axis = (np.abs(eigenvalues.real) <= tolerance) & (eigenvalues.imag > tolerance)
+        axis = (np.abs(eigenvalues.real) <= tolerance) & (eigenvalues.imag > np.sqrt(np.finfo(float).eps) * scale)
         return eigenvalues.imag[axis]
 
     def dc_gain(self):
@@ -354,7 +360,10 @@ class LiftedNetwork:
         ModalStepResponse or None
         """
         A, b, C = self._restricted()
-        modal = ModalStepResponse.from_state_space(A, b, C, self.d, step)
+        try:
+            modal = ModalStepResponse.from_state_space(A, b, C, self.d, step)
+        except la.LinAlgError:  # an exactly singular eigenvector matrix: a defective A
+            return None
         markov, sizes, vector, size = [], [], self.b, np.abs(self.b)
         for _ in range(MODAL_CHECK_DERIVATIVES):
             markov.append(step * (self.C @ vector))

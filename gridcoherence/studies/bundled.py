@@ -55,13 +55,14 @@ def aggregate_inertia(seed, m=0.0683, order=2, method="cl"):
     return {"l2_error": errors.l2_error, "linf_error": errors.linf_error, "hinf_error": errors.hinf_error}
 
 
-def sbm_band_error(seed, n=80, eta=1.0, n_frequencies=9):
+def sbm_band_error(seed, n=80, eta=1.0, points_per_decade=3):
     """Thm 3.10 trial: the (3.41) SBM scaled to n nodes, reduced to k = 3.
 
     One graph and one set of random swing nodes per seed (as in
     :mod:`gridcoherence.studies.experiments.sbm_reduction`); spectral clustering with k-means++
-    (seeded by ``seed``), Algorithm 1, and the band error sampled on ``n_frequencies``
-    frequencies in (0, eta] with refinement around the worst one.
+    (seeded by ``seed``), Algorithm 1, and the band error on a grid of
+    ``points_per_decade`` log-spaced frequencies plus the band's resonances, refined
+    around its largest maxima (:func:`gridcoherence.reduction.band.band_error`).
 
     Returns
     -------
@@ -76,7 +77,7 @@ def sbm_band_error(seed, n=80, eta=1.0, n_frequencies=9):
 
     model, sample = sbm341_model(int(n), seed)
     reduced = structure_preserving_reduction(model, 3, embedding="laplacian", random_state=seed)
-    band = reduced.band_error(eta, n_frequencies=n_frequencies)
+    band = reduced.band_error(eta, points_per_decade=points_per_decade)
     error = misclassification_rate(sample.labels, reduced.labels)
     return {"success": bool(error == 0.0), "misclassification": float(error),
             "band_error": band.sup_error, "lowrank_band_error": band.sup_lowrank_error,

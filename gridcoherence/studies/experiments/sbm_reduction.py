@@ -86,7 +86,7 @@ def fig3_5(out_dir, quick=False, seed=0):
     out_dir = Path(out_dir)
     model, sample = sbm341_model(80, seed)
     reduced = structure_preserving_reduction(model, 3, embedding="laplacian", random_state=seed)
-    band = reduced.band_error(ETA, n_frequencies=9 if quick else 31, refine=not quick)
+    band = reduced.band_error(ETA, points_per_decade=3 if quick else 10, refine=not quick)
     t = np.linspace(0.0, 10.0, 201 if quick else 1001)
     original = model.response(1, "step", t)
     lifted = reduced.lifted_response(1, "step", t)
@@ -124,9 +124,10 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
 
     For each n (the (3.41) proportions): clustering success rate over ``n_seeds`` draws
     (k-means++ with 10 restarts), and for the first seed lambda_4(L),
-    ||V_3 - Vhat_3||_F, the band error of That_3 and the low-rank error of T_3. The band
-    is sampled on 15 frequencies for n <= 1280 and at {1e-3, 1} eta beyond (the error
-    grows with w on this family, maximal at the band edge, see the small-n rows).
+    ||V_3 - Vhat_3||_F, the band error of That_3 and the low-rank error of T_3. The band's
+    log grid has 5 frequencies per decade, refined, for n <= 1280 and one every two
+    decades, unrefined, beyond (the error grows with w on this family, maximal at the
+    band edge, see the small-n rows).
 
     Parameters
     ----------
@@ -152,7 +153,7 @@ def sbm_scaling(out_dir, quick=False, sizes=None, n_seeds=None):
             found = spectral_clustering(other.laplacian, 3, random_state=seed).labels_
             successes += misclassification_rate(other.labels, found) == 0.0
         small = n <= 1280
-        band = reduced.band_error(ETA, n_frequencies=15 if small else 3, refine=small)
+        band = reduced.band_error(ETA, points_per_decade=5 if small else 0.5, refine=small)
         rows.append({"n": model.n, "seeds": seeds, "success_rate": successes / seeds,
                      "edges": int((model.laplacian.nnz - model.n) // 2),
                      **_reduction_record(reduced, band),
@@ -198,7 +199,7 @@ def grid_areas(out_dir, quick=False):
                         label=f"{embedding} (suggested k = {spectrum.suggested_k_})")
             for k in ks:
                 reduced = structure_preserving_reduction(model, k, embedding=embedding)
-                band = reduced.band_error(ETA, n_frequencies=9 if quick else 31, refine=not quick)
+                band = reduced.band_error(ETA, points_per_decade=3 if quick else 10, refine=not quick)
                 entries.append({
                     "embedding": embedding, "k": reduced.n_clusters, "requested_k": k,
                     "suggested_k": spectrum.suggested_k_,
