@@ -39,7 +39,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "Sinusoid", "Sampled", "suggest_k"
         ],
         "cases": [
-            "load_case", "list_cases", "Case", "CaseMetadata", "CaseError", "CaseWarning"
+            "load_case", "list_cases", "Case", "CaseMetadata", "CaseError", "CaseWarning",
+            "machine_data_table"
         ],
         "coherence": [
             "coherent_aggregate", "harmonic_mean", "incoherence", "coherence_bound",

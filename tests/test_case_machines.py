@@ -125,8 +125,8 @@ def _ratings(net):
     return ratings
 
 
-def _default_rule_expected(net):
-    """The default rule: H = 4 s, D = 1, 1/R = 20, tau = 5 s on every machine's rating."""
+def _uniform_rule_expected(net):
+    """The uniform rule: H = 4 s, D = 1, 1/R = 20, tau = 5 s on every machine's rating."""
     ratings = _ratings(net)
     n = len(ratings)
     values = _family([4.0] * n, list(ratings.values()), [1.0] * n, [20.0] * n, [5.0] * n,
@@ -145,9 +145,9 @@ def test_pandapower_machines_carry_their_own_data(tmp_path):
     net = _case9_with_named_generators()
     path = tmp_path / "nine.json"
     pp.to_json(net, str(path))
-    case = load_case(path)
+    case = load_case(path, machines="uniform")
     assert case.model.node_names == ["ext_grid0", "G small", "G big"]
-    _assert_nodes_are(case, _default_rule_expected(net))
+    _assert_nodes_are(case, _uniform_rule_expected(net))
 
 
 def test_pandapower_machines_keep_their_data_when_an_island_is_dropped(tmp_path):
@@ -158,10 +158,10 @@ def test_pandapower_machines_keep_their_data_when_an_island_is_dropped(tmp_path)
     pp.to_json(net, str(path))
     with pytest.raises(CaseError, match="far unit"):
         load_case(path)
-    case = load_case(path, keep_main_island=True)
+    case = load_case(path, keep_main_island=True, machines="uniform")
     assert case.metadata.details["dropped_machines"] == ["far unit"]
     assert case.model.node_names == ["ext_grid0", "G small", "G big"]
-    _assert_nodes_are(case, _default_rule_expected(net))
+    _assert_nodes_are(case, _uniform_rule_expected(net))
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pandapower, on the iceland data
@@ -190,7 +190,7 @@ def test_rule_machines_of_iceland_carry_their_own_data():
     case = load_case(CASES_FOLDER / "iceland.toml")
     assert case.model.node_names == list(ratings)
     _assert_nodes_are(case, expected)
-    assert case.metadata.details["types"] == [names[k] for k in kinds]
+    assert [row["type"] for row in case.metadata.details["machine_data"]] == [names[k] for k in kinds]
 
 
 # ------------------------------------------------------------------ duplicate names

@@ -8,6 +8,7 @@ import gridcoherence.cases.bundled as bundled
 from gridcoherence.cases.bundled import list_cases
 from gridcoherence.cases.loader import load_case
 from gridcoherence.cases.schema import CaseError, markdown_reference
+from gridcoherence.cases.typical_machines import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_FOLDER = ROOT / "cases"
@@ -17,11 +18,13 @@ ICELAND = (CASES_FOLDER / "iceland.toml").read_text()
 SBM3 = (CASES_FOLDER / "sbm3.toml").read_text()
 
 
-def test_committed_field_reference_is_the_generated_one():
-    # Regenerate with scripts/update_case_format.py.
-    reference = markdown_reference()
+@pytest.mark.parametrize("document, generate", [("case-format.md", markdown_reference),
+                                                ("howto-own-network.md", markdown_table)])
+def test_committed_references_are_the_generated_ones(document, generate):
+    # The field reference and the typical machine data; regenerate with scripts/update_case_format.py.
+    reference = generate()
     first, last = reference.splitlines()[0], reference.splitlines()[-1]
-    text = (ROOT / "docs" / "case-format.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / document).read_text(encoding="utf-8")
     assert text.count(first) == 1 and text.count(last) == 1
     start = text.index(first)
     assert text[start:text.index(last) + len(last) + 1] == reference

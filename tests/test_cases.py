@@ -98,7 +98,7 @@ def test_iceland_case_and_its_strong_variant():
     summary = weak.spectrum_summary(6)
     assert 0 < summary["lambda_2"] < summary["eigenvalues"][2]
     assert np.all(np.isfinite(weak.model.nodes.m)) and np.all(weak.model.nodes.m > 0)
-    assert set(weak.metadata.details["types"]) == {"hydro", "geothermal"}
+    assert {row["type"] for row in weak.metadata.details["machine_data"]} == {"hydro", "geothermal"}
     assert "rule" in weak.metadata.provenance["machine_data"]
 
 
@@ -138,7 +138,7 @@ def test_sbm_edges_have_the_block_probabilities_and_weights():
             np.testing.assert_array_equal(weights[in_pair], W[a, b])
 
 
-def test_pandapower_name_and_json_file_use_the_default_machines(tmp_path):
+def test_pandapower_name_and_json_file_load_alike(tmp_path):
     pp = pytest.importorskip("pandapower")
     import pandapower.networks as pn
 
@@ -148,9 +148,12 @@ def test_pandapower_name_and_json_file_use_the_default_machines(tmp_path):
     pp.to_json(pn.case9(), str(path))
     from_file = load_case(path)
     np.testing.assert_allclose(from_file.model.laplacian.toarray(), case.model.laplacian.toarray(), rtol=1e-10)
-    # Default rule: H = 4 s, so m = 2 H S / (omega S_base) with the rating from the flow.
-    rating = np.array(case.metadata.details["rating_mva"])
-    np.testing.assert_allclose(case.model.nodes.m, 8 * rating / (2 * np.pi * 60 * 100), rtol=1e-12)
+    np.testing.assert_allclose(from_file.model.nodes.m, case.model.nodes.m, rtol=1e-12)
+    assert case.metadata.options["machines"] == "typical"
+    # The uniform rule on request: H = 4 s, so m = 2 H S / (omega S_base) with the rating from the flow.
+    uniform = load_case("pandapower:case9", machines="uniform")
+    rating = np.array([row["rating_mva"] for row in uniform.metadata.details["machine_data"]])
+    np.testing.assert_allclose(uniform.model.nodes.m, 8 * rating / (2 * np.pi * 60 * 100), rtol=1e-12)
     with pytest.raises(CaseError, match="no network 'case_nine'"):
         load_case("pandapower:case_nine")
 

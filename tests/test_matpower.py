@@ -17,7 +17,7 @@ def test_matpower_file_loads_with_default_machines():
     np.testing.assert_allclose(L, L.T, atol=1e-12)
     np.testing.assert_allclose(L.sum(axis=1), 0.0, atol=1e-9)
     assert case.spectrum_summary(2)["lambda_2"] > 0
-    # Default rule: H = 4 s on each machine's rating, so m grows with the rating.
+    # Typical machines: the three units are 50-400 MVA, whose types all have a governor.
     assert np.all(model.nodes.m > 0) and model.nodes.n_turbines == 3
 
 

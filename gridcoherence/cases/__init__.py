@@ -8,6 +8,8 @@ graphs; imports only :mod:`~gridcoherence.models`.
   and the stored :func:`bundled_case_index`.
 * :mod:`~gridcoherence.cases.loader` -- Network cases: :func:`load_case` by name, file or
   pandapower network, and the build of its model.
+* :mod:`~gridcoherence.cases.machine_overrides` -- Per-machine data given over the typical
+  data: a CSV file or a pandas DataFrame, checked.
 * :mod:`~gridcoherence.cases.machines` -- Machine data of a case: the ``[machines]`` table
   as node parameters, machine by machine.
 * :mod:`~gridcoherence.cases.matpower` -- MATPOWER cases and MATPOWER-style tables, checked
@@ -28,6 +30,8 @@ graphs; imports only :mod:`~gridcoherence.models`.
   table: :data:`FIELDS`.
 * :mod:`~gridcoherence.cases.synthetic` -- Synthetic power-grid-like topologies for large
   studies and benchmarks.
+* :mod:`~gridcoherence.cases.typical_machines` -- Typical dynamic data of synchronous
+  machines by type and size, declared once: :data:`MACHINE_TYPES`.
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.
@@ -37,18 +41,19 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundled", "loader", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
+    submodules=["bundled", "loader", "machine_overrides", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic", "typical_machines"],
     submod_attrs={
         "bundled": ["list_cases", "bundled_case_index", "BUNDLED_PACKAGE", "CASE_INDEX"],
         "loader": ["Case", "CaseMetadata", "load_case", "case_summary"],
-        "machines": ["DEFAULT_RULE", "PowerMachines"],
+        "machine_overrides": ["OVERRIDE_COLUMNS", "MachineOverride", "read_machine_overrides"],
+        "machines": ["UNIFORM_RULE", "PowerMachines", "machine_data_table"],
         "matpower": ["MATPOWER_COLUMNS", "check_grid_tables", "read_matpower"],
         "network_sources": ["charging_to_shunts"],
         "pandapower_json": ["ALLOWED_OBJECTS", "refused_object", "read_pandapower_json"],
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings", "element_name", "negative_reactance_branches"
+            "element_ratings", "given_rating", "element_name", "negative_reactance_branches"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
@@ -61,5 +66,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "PerUnitBases", "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
         ],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
+        "typical_machines": [
+            "Quantity", "Typical", "MachineType", "SizeClass", "QUANTITIES", "SOURCES",
+            "MACHINE_TYPES", "SIZE_CLASSES", "TYPE_NAMES", "hydro_governor_lag", "machine_type",
+            "size_class", "markdown_table"
+        ],
     },
 )

@@ -25,8 +25,10 @@ machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ import numpy as np
 from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
 from .bundled import bundled_path, list_cases
-from .machines import DEFAULT_RULE, graph_nodes, machines_reader, power_machines
+from .machines import UNIFORM_RULE, graph_nodes, machines_reader, power_machines
 from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
@@ -51,7 +53,8 @@ class CaseMetadata:
     ----------
     name, description : str
     source : str
-        The file (or pandapower name) the case was read from.
+        The file (or ``pandapower:<name>``, or ``pandapower network '<net.name>'`` for a
+        network given in memory) the case was read from.
     provenance : dict of str -> str
     units : dict of str -> str
         Units of the model quantities (node parameters, Laplacian, output).
@@ -153,20 +156,29 @@ def case_summary(case):
             "description": case.metadata.description}
 
 
-def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=None,
-              linearization=None):
+def load_case(name_or_path, *, machines=None, machine_seed=None, scale=None, keep_degree=False,
+              keep_main_island=None, linearization=None):
     """Load a case as a :class:`Case` (network model + metadata).
 
     Parameters
     ----------
-    name_or_path : str or Path
+    name_or_path : str, Path or pandapowerNet
         A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
         to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
-        ``pandapower.networks``; or a path to a pandapower JSON file (``.json``; only the
+        ``pandapower.networks``; a path to a pandapower JSON file (``.json``; only the
         objects of :data:`~gridcoherence.cases.pandapower_json.ALLOWED_OBJECTS`) or a
-        MATPOWER case (``.mat``; ``.m`` needs the optional package matpowercaseframes, used
-        by pandapower's converter). The last three use
-        :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
+        MATPOWER case (``.m`` or ``.mat``); or a pandapower network in memory (a copy is
+        solved; the network itself is not changed). The last four are networks given
+        without a case file: their machines are ``machines``.
+    machines : str, Path or pandas.DataFrame, optional
+        Networks given without a case file only. ``"typical"`` (the default): typical data
+        by machine type and size (:mod:`~gridcoherence.cases.typical_machines`);
+        ``"uniform"``: :data:`~gridcoherence.cases.machines.UNIFORM_RULE`, the same data
+        for every machine; a CSV file or a DataFrame of per-machine data over the typical
+        data (columns in :mod:`~gridcoherence.cases.machine_overrides`).
+    machine_seed : int, optional
+        Networks given without a case file: seed of the type draws of machines of unknown
+        type (default 0).
     scale : int, optional
         Stochastic block model cases only: multiply every block size by ``scale`` (same
         block proportions, n = scale * n_0).
@@ -183,12 +195,17 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     Returns
     -------
     Case
+        Power networks: ``case.metadata.details["machine_data"]`` holds every machine's
+        data and where it comes from (as a table: :func:`~gridcoherence.cases.machines.machine_data_table`).
 
     Raises
     ------
     CaseError
         Unknown name (the message lists the bundled cases), invalid file, failed power flow,
-        islands, ...
+        islands, a machines table that does not fit the network, ``machines`` given with a
+        case file, ...
+    TypeError
+        ``name_or_path`` is neither a name, a path nor a pandapower network.
 
     Warns
     -----
@@ -204,16 +221,25 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     """
     overrides = {"scale": scale, "keep_degree": keep_degree, "keep_main_island": keep_main_island,
                  "linearization": linearization}
+    machine_choice = (machines, machine_seed)
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        return _from_network_source(_given_label(name_or_path), {"source": "pandapower"}, overrides,
+                                    machine_choice, given=copy.deepcopy(name_or_path))
     text = str(name_or_path)
     if text.startswith("pandapower:"):
         return _from_network_source(text, {"source": "pandapower", "name": text.split(":", 1)[1]},
-                                    overrides)
+                                    overrides, machine_choice)
     path = Path(text)
     if path.suffix.lower() in (".json", ".m", ".mat"):
         if not path.is_file():
             raise CaseError(text, "file", "no such file")
         source = "pandapower_json" if path.suffix.lower() == ".json" else "matpower"
-        return _from_network_source(text, {"source": source, "file": str(path.resolve())}, overrides)
+        return _from_network_source(text, {"source": source, "file": str(path.resolve())}, overrides,
+                                    machine_choice)
+    if machines is not None or machine_seed is not None:
+        raise CaseError(text, "machines", "machines= and machine_seed= are for networks given without a case file "
+                        "(pandapower:<name>, .json, .m, .mat or a pandapower network); a case file states its "
+                        "machines in its [machines] table")
     if path.suffix.lower() == ".toml" or path.is_file():
         if not path.is_file():
             raise CaseError(text, "file", "no such file")
@@ -228,13 +254,63 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     return _load_document(Path(str(bundled)), bundled.read_bytes(), None, overrides)
 
 
-def _from_network_source(label, network, overrides):
+def _given_label(net):
+    """The source label of a pandapower network given in memory, or TypeError for anything else."""
+    import pandapower as pp
+
+    if not isinstance(net, pp.pandapowerNet):
+        raise TypeError("load_case takes a case name, a path or a pandapower network (pandapowerNet), got "
+                        f"{type(net).__name__}")
+    name = net.get("name")
+    return f"pandapower network {name!r}" if isinstance(name, str) and name.strip() else "pandapower network"
+
+
+#: Machine rules of :func:`load_case` for networks given without a case file, by name.
+MACHINE_RULES = ("typical", "uniform")
+
+
+def _machines_document(label, machines, seed):
+    """The ``[machines]`` table, its provenance, the machines table over it (a CSV path, a DataFrame or
+    None) and the option recorded."""
+    import pandas as pd
+
+    seed = 0 if seed is None else seed
+    typical = {"source": "typical", "seed": seed}
+    provenance = (f"gridcoherence.cases.typical_machines: typical data by machine type and size "
+                  f"(types drawn by size with seed {seed} where the network does not give them)")
+    if machines is None or (isinstance(machines, str) and machines == "typical"):
+        return typical, provenance, None, "typical"
+    if isinstance(machines, str) and machines == "uniform":
+        return ({"source": "rule", **UNIFORM_RULE, "seed": seed},
+                "gridcoherence.cases.machines.UNIFORM_RULE: the same data for every machine", None, "uniform")
+    if isinstance(machines, pd.DataFrame):
+        return typical, provenance + "; per-machine data from a DataFrame", machines, "DataFrame"
+    if isinstance(machines, (str, os.PathLike)):
+        path = Path(machines)
+        if isinstance(machines, str) and path.suffix.lower() != ".csv" and not path.is_file():
+            close = difflib.get_close_matches(machines, MACHINE_RULES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise CaseError(label, "machines", f"unknown machine rule {machines!r}{hint} (give "
+                            f"{' or '.join(map(repr, MACHINE_RULES))}, a CSV file or a pandas DataFrame)")
+        if not path.is_file():
+            raise CaseError(label, "machines", f"no such file {str(path)!r}")
+        return typical, provenance + f"; per-machine data from {path.name}", path.resolve(), str(path)
+    raise TypeError(f"machines must be {' or '.join(map(repr, MACHINE_RULES))}, a CSV file path or a pandas "
+                    f"DataFrame, got {type(machines).__name__}")
+
+
+def _from_network_source(label, network, overrides, machine_choice, given=None):
+    machines, seed = machine_choice
+    table, provenance, frame, option = _machines_document(label, machines, seed)
+    what = "uniform machine data" if option == "uniform" else "typical machine data by type and size"
     document = {
         "format_version": FORMAT_VERSION, "name": label,
-        "description": f"{label} with default machine parameters",
-        "provenance": {"network": label, "machines": "gridcoherence.cases.machines.DEFAULT_RULE"},
-        "network": network, "machines": {"source": "rule", **DEFAULT_RULE},
+        "description": f"{label} with {what}",
+        "provenance": {"network": label, "machines": provenance},
+        "network": network, "machines": table,
     }
+    overrides = {**overrides, "network": given, "machine_table": frame,
+                 "machine_options": {"machines": option, "machine_seed": table["seed"]}}
     return _build(document, label, Path.cwd(), overrides)
 
 
@@ -270,6 +346,7 @@ def _build(document, source, folder, overrides):
     if power:
         laplacian, nodes, node_names, machine_bus, details, options = _power_case(
             source, network, machines, folder, overrides, base_mva, frequency)
+        options.update(overrides.get("machine_options", {}))
         base_mva, frequency = details.pop("base_mva"), details.pop("frequency_hz")
     else:
         laplacian, details, options = graph_laplacian(source, network, overrides)
@@ -299,7 +376,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     from .powerflow import (IslandError, PowerFlowError, machine_network, negative_reactance_branches,
                             solve_power_flow)
 
-    net = pandapower_net(source, network, folder, base_mva, frequency)
+    net = pandapower_net(source, network, folder, base_mva, frequency, given=overrides.get("network"))
     if base_mva is not None and not math.isclose(float(net.sn_mva), base_mva):
         raise CaseError(source, "base_mva", f"is {base_mva} but the network's base is {net.sn_mva} MVA")
     base = float(net.sn_mva)
@@ -317,7 +394,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
         raise CaseError(source, "network", str(exc)) from exc
     if network.variant in ("pandapower", "pandapower_json"):  # inline and MATPOWER rows: on reading
         warn_negative_reactances(source, network, negative_reactance_branches(net))
-    data = power_machines(source, machines, net, base, frequency)
+    data = power_machines(source, machines, net, base, frequency, folder, overrides.get("machine_table"))
     try:
         reduced = machine_network(net, data.machines, name=str(source), linearization=linearization,
                                   keep_main_island=keep_main_island, run_power_flow=False)
@@ -326,7 +403,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     except (PowerFlowError, ArithmeticError, ValueError) as exc:
         raise CaseError(source, "machines" if "machine" in str(exc) else "network", str(exc)) from exc
     details = data.kept_details(reduced.kept)
-    details.update(dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
+    details.update(converter_generators=data.converter_generators, dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
                    n_buses=len(net.bus))
     options = {"keep_main_island": keep_main_island, "linearization": linearization}

@@ -10,7 +10,11 @@ and branch rows shared with the inline tables of a case file
 (:func:`~gridcoherence.cases.network_sources.inline_net`): integer and distinct bus
 numbers, a reference bus with a generator, no row referring to a missing bus, no branch
 from a bus to itself, no zero reactance; branches of negative reactance are returned, to
-be reported.
+be reported. A fuel column ``mpc.genfuel`` (a cell array of strings, one per generator, as
+MATPOWER's larger cases have it) is kept: pandapower's converter drops it, so
+:func:`read_matpower` writes each generator's fuel into the ``type`` column of the element
+the converter made of it, where :mod:`~gridcoherence.cases.typical_machines` reads machine
+types.
 """
 
 from __future__ import annotations
@@ -179,6 +183,51 @@ def _m_matrices(source, file):
             {name: lines for name, (_, lines) in matrices.items()})
 
 
+def _m_genfuel(source, file):
+    """The entries of ``mpc.genfuel = { ... };`` in a ``.m`` file, or None without one."""
+    text = file.read_text(encoding="utf-8")
+    opening = re.search(r"mpc\.genfuel\s*=\s*\{", text)
+    if opening is None:
+        return None
+    line = text.count("\n", 0, opening.start()) + 1
+    end = text.find("}", opening.end())
+    if end < 0:
+        raise _refuse(source, file, f"line {line}: no '}}' closes mpc.genfuel")
+    body = "\n".join(part.split("%")[0] for part in text[opening.end():end].split("\n"))
+    entries = re.findall(r"'([^']*)'|\"([^\"]*)\"", body)
+    rest = re.sub(r"'[^']*'|\"[^\"]*\"", "", body).replace(";", " ").replace(",", " ").split()
+    if rest:
+        raise _refuse(source, file, f"line {line}: mpc.genfuel must hold quoted fuel names only, found {rest[0]!r}")
+    return [single or double for single, double in entries], f"line {line}"
+
+
+def _mat_genfuel(source, file):
+    """The entries of ``mpc.genfuel`` in a ``.mat`` file, or None without one."""
+    import scipy.io
+
+    mpc = scipy.io.loadmat(str(file), squeeze_me=True, struct_as_record=False)["mpc"]
+    if not hasattr(mpc, "genfuel"):
+        return None
+    entries = np.atleast_1d(mpc.genfuel).tolist()
+    if not all(isinstance(e, str) for e in entries):
+        raise _refuse(source, file, "mpc.genfuel must hold fuel names (strings) only")
+    return entries, "mpc.genfuel"
+
+
+def _set_fuel_types(source, file, net, fuels, n_gen):
+    """Write each generator's fuel into the ``type`` of the element pandapower made of it."""
+    entries, where = fuels
+    if len(entries) != n_gen:
+        raise _refuse(source, file, f"{where}: mpc.genfuel has {len(entries)} entries but mpc.gen {n_gen} rows")
+    lookup = net._from_ppc_lookups["gen"]
+    for row, fuel in enumerate(entries):
+        kind, element = lookup.at[row, "element_type"], int(lookup.at[row, "element"])
+        if "type" not in net[kind]:
+            net[kind]["type"] = None
+        net[kind]["type"] = net[kind]["type"].astype(object)
+        net[kind].at[element, "type"] = fuel
+
+
 def _mat_matrices(source, file):
     """bus, gen, branch rows of the ``mpc`` struct of a ``.mat`` file (no line numbers)."""
     import scipy.io
@@ -234,7 +283,9 @@ def read_matpower(source, file, frequency_hz):
     Returns
     -------
     net : pandapowerNet
-        As pandapower's converter builds it (bus index = MATPOWER bus number - 1).
+        As pandapower's converter builds it (bus index = MATPOWER bus number - 1), with
+        the fuel of ``mpc.genfuel``, when the file has one, in the ``type`` column of each
+        generator's element.
     negative : list of str
         Branches of negative reactance (:func:`check_grid_tables`).
 
@@ -255,9 +306,15 @@ def read_matpower(source, file, frequency_hz):
     negative = check_grid_tables(source, tables["bus"][:, [0, 1]], tables["gen"][:, [0, 7]],
                                  tables["branch"][:, [0, 1, 3, 10]], field=lambda _: "network.file", row=row,
                                  prefix=f"{file.name}: ")
+    fuels = _m_genfuel(source, file) if file.suffix.lower() == ".m" else _mat_genfuel(source, file)
     from pandapower.converter.matpower import from_mpc
 
     try:
-        return from_mpc(str(file), f_hz=frequency_hz or 50.0), negative
+        net = from_mpc(str(file), f_hz=frequency_hz or 50.0)
     except Exception as exc:  # the converter raises many types on malformed input
         raise _refuse(source, file, f"pandapower's converter failed: {exc}") from exc
+    if not (np.isfinite(net.sn_mva) and net.sn_mva > 0):
+        raise _refuse(source, file, f"mpc.baseMVA must be a positive number of MVA, got {net.sn_mva:g}")
+    if fuels is not None:
+        _set_fuel_types(source, file, net, fuels, len(tables["gen"]))
+    return net, negative

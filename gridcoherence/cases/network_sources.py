@@ -35,7 +35,7 @@ from .schema import CaseError, CaseWarning
 __all__ = ["charging_to_shunts"]
 
 
-def pandapower_net(source, network, folder, base_mva, frequency_hz):
+def pandapower_net(source, network, folder, base_mva, frequency_hz, given=None):
     """The pandapower network of a power-network case (not yet solved).
 
     Parameters
@@ -48,6 +48,9 @@ def pandapower_net(source, network, folder, base_mva, frequency_hz):
         Relative file names are relative to this folder (the case file's).
     base_mva, frequency_hz : float or None
         The case's system base and frequency (inline tables need both).
+    given : pandapowerNet, optional
+        A network given in memory (``network.source = "pandapower"`` without a name): used
+        as it is (the caller passes a copy), checked like the others.
 
     Returns
     -------
@@ -57,7 +60,9 @@ def pandapower_net(source, network, folder, base_mva, frequency_hz):
         (:func:`warn_negative_reactances`), those of other pandapower networks once solved.
     """
     kind = network.variant
-    if kind == "pandapower":
+    if given is not None:
+        net = given
+    elif kind == "pandapower":
         net = named_network(source, network.value("name"))
     elif kind == "inline":
         net = inline_net(source, network, base_mva, frequency_hz)

@@ -67,6 +67,7 @@ __all__ = [
     "machine_network",
     "element_machines",
     "element_ratings",
+    "given_rating",
     "element_name",
     "negative_reactance_branches",
 ]
@@ -179,6 +180,11 @@ def solve_power_flow(net, *, name="network", **runpp_options):
         raise PowerFlowError(
             f"{name}: the AC power flow did not converge ({exc}); check the loads, generation "
             "and branch data, or the voltage set points"
+        ) from exc
+    except (FloatingPointError, ZeroDivisionError, OverflowError) as exc:  # pandapower computes under errstate
+        raise PowerFlowError(
+            f"{name}: the AC power flow met non-finite numbers ({exc}); an extreme value in the "
+            "case data (e.g. an impedance, charging or tap ratio near 1e308, or a zero base) overflows"
         ) from exc
     if not net.converged:
         raise PowerFlowError(f"{name}: the AC power flow did not converge")
@@ -305,16 +311,21 @@ def element_ratings(net):
     for kind in ("ext_grid", "gen"):
         table, res = net[kind], net[f"res_{kind}"]
         for index in table.index[table.in_service]:
-            given = float(table.at[index, "sn_mva"]) if "sn_mva" in table else float("nan")
-            if np.isfinite(given) and given > 0:
-                rating = given
-            else:
+            rating = given_rating(net, kind, index)
+            if rating is None:
                 apparent = abs(complex(res.at[index, "p_mw"], res.at[index, "q_mvar"]))
                 if not np.isfinite(apparent):
                     raise PowerFlowError(f"no power-flow result for {kind} {index}")
                 rating = max(apparent / DEFAULT_POWER_FACTOR, MINIMUM_RATING_MVA)
             ratings.append((kind, int(index), rating))
     return ratings
+
+
+def given_rating(net, kind, index):
+    """The rating ``sn_mva`` of a pandapower element when finite and positive, else None."""
+    table = net[kind]
+    given = float(table.at[index, "sn_mva"]) if "sn_mva" in table else float("nan")
+    return given if np.isfinite(given) and given > 0 else None
 
 
 def element_machines(net, xd_prime=DEFAULT_XD_PRIME):

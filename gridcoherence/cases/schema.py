@@ -46,6 +46,7 @@ VARIANTS = {
     "table": "machines.source = 'table' on a power network (machine-base data; m, d, q are derived)",
     "nodes": "machines.source = 'table' on a graph or SBM network (nodes in model units)",
     "rule": "machines.source = 'rule'",
+    "typical": "machines.source = 'typical'",
     "random_family": "machines.source = 'random_family'",
 }
 
@@ -278,7 +279,9 @@ FIELDS = (
     Field("network.edges", "matrix", "Edge rows: i, j (node numbers from 0), weight > 0.", variants=("graph",)),
     # ------------------------------------------------------------------ machines
     Field("machines.source", "string", "`table`: data per machine; `rule`: drawn by machine type (power "
-          "networks); `random_family`: random nodes (graph, sbm).", choices=("table", "rule", "random_family")),
+          "networks); `typical`: typical data by machine type and size (power networks, "
+          "`gridcoherence.cases.typical_machines`); `random_family`: random nodes (graph, sbm).",
+          choices=("table", "rule", "typical", "random_family")),
     Field("machines.name", "list of strings", "Machine names, distinct.", variants=("table",)),
     Field("machines.bus", "integer array", "Bus number of each machine in the network.", variants=("table",)),
     Field("machines.mva", "array", "Machine rating S_machine.", units={"MVA": None}, bounds=POSITIVE,
@@ -311,6 +314,11 @@ FIELDS = (
           variants=("table", "nodes")),
     Field("machines.seed", "integer", "Seed of the random draws.", bounds=NON_NEGATIVE,
           variants=("rule", "random_family")),
+    Field("machines.seed", "integer", "Seed of the type draws of machines of unknown type (by size class).",
+          default=0, bounds=NON_NEGATIVE, variants=("typical",)),
+    Field("machines.file", "string", "CSV file of per-machine data over the typical data: columns `name` and "
+          "any of `type`, `rating_mva`, `H_s`, `D_pu`, `xd_prime_pu`, `inv_droop_pu`, `tau_s` (machine "
+          "rating); relative to the case file.", default=None, variants=("typical",)),
     Field("machines.types", "table", "Machine types: name -> the `machines.types.<type>.*` fields.",
           variants=("rule",)),
     Field("machines.types.<type>.probability", "number", "Probability of the type; they sum to 1.",
