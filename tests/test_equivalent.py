@@ -216,6 +216,16 @@ def test_more_than_two_turbine_time_constants_are_refused(iceland):
         dynamic_equivalent(full, **BASES)
 
 
+def test_a_single_area_is_refused_for_tops_but_written_for_psse(iceland, tmp_path):
+    single = gc.reduce_network(iceland, 1, order=2).model
+    with pytest.raises(EquivalentError, match="at least two areas"):
+        to_tops_model(single, **BASES)
+    write_psse(single, tmp_path / "eq.raw", tmp_path / "eq.dyr", **BASES)
+    back = read_psse(tmp_path / "eq.raw", tmp_path / "eq.dyr")
+    assert back.n == 1 and back.branch_x.size == 0
+    assert back.machines[0].m == pytest.approx(single.nodes.m[0], rel=1e-8)
+
+
 def test_negative_edge_weights_and_other_couplings_are_refused():
     nodes = gc.SwingTurbineNodes(m=[0.1, 0.1, 0.1], d=[0.01, 0.01, 0.01])
     laplacian = np.array([[5.0, -6.0, 1.0], [-6.0, 10.0, -4.0], [1.0, -4.0, 3.0]])
@@ -231,7 +241,8 @@ def test_negative_edge_weights_and_other_couplings_are_refused():
 @pytest.mark.parametrize("options, message", [
     ({"base_mva": 0.0, "frequency_hz": 50.0}, "base_mva must be a finite number > 0"),
     ({"base_mva": 100.0, "frequency_hz": float("nan")}, "frequency_hz must be a finite number > 0"),
-    ({**BASES, "angle": [0.0, 0.1]}, r"angle must be a number or one per area \(3\)"),
+    ({**BASES, "angle": [0.0, 0.1]}, r"angle must be a number or one number per area \(3\)"),
+    ({**BASES, "rating_mva": "large"}, r"rating_mva must be a number or one number per area \(3\), got 'large'"),
     ({**BASES, "angle": [0.0, 2.0, 0.0]}, "angle: areas 1 and 2 are 2 rad apart"),
     ({**BASES, "load_mw": [1.0, float("nan"), 1.0]}, "load_mw must be finite; area 2"),
     ({**BASES, "voltage": [1.0, 1.0, 0.0]}, "voltage must be > 0.0; area 3"),
@@ -262,8 +273,11 @@ def test_cli_exports_every_format_and_refuses_bad_input(iceland, two_turbines, t
         assert main(["export", tmp_path / "reduced_model.json", "--to", to, "--out", tmp_path / out, *bases]) == 0
     back = read_psse(tmp_path / "equivalent.raw", tmp_path / "equivalent.dyr")
     assert relative(back.synchronizing_laplacian, two_turbines.reduced_laplacian) < 1e-8
-    assert json.loads((tmp_path / "tops.json").read_text()) == json.loads(json.dumps(
-        to_tops_model(two_turbines, **BASES)))
+    tops_model = json.loads((tmp_path / "tops.json").read_text())
+    header, *rows = tops_model["generators"]["GEN"]
+    assert [row[header.index("H")] for row in rows] == pytest.approx(
+        dynamic_equivalent(two_turbines, **BASES).inertia_constant, rel=1e-12)
+    assert len(tops_model["gov"]["TGOV1"]) == 4 and len(tops_model["lines"]) == 4
     assert pp.from_json(str(tmp_path / "net.json")).gen.H.to_numpy() == pytest.approx(
         dynamic_equivalent(two_turbines, **BASES).inertia_constant, rel=1e-12)
     capsys.readouterr()

@@ -3,8 +3,8 @@
 A reduced network of Algorithm 1 (Sec. 3.2) has k aggregate nodes coupled by the reduced
 Laplacian L_k through f(s) = c/s. Where each aggregate is a machine of the family (3.84),
 g^{-1}(s) = m s + d + sum_j q_j / (tau_j s + 1), the reduced network is a k-bus power
-system: one classical generator per area (inertia and damping), a first-order turbine
-governor per turbine pair, and lines whose synchronising coefficients are c L_k.
+system: one classical generator per area (inertia and damping), a TGOV1 governor for its
+turbines (at most two), and lines whose synchronising coefficients are c L_k.
 :func:`dynamic_equivalent` builds that k-bus system once, as a :class:`DynamicEquivalent`;
 :func:`to_tops_model`, :func:`write_psse` and :func:`to_pandapower` write it in each
 simulator's format, and :func:`read_psse` reads the PSS/E files back.
@@ -251,11 +251,14 @@ def _machine(nodes, area):
 
 def _per_area(name, value, k, *, minimum=None, strict=False, default=None):
     """A scalar or one finite value per area as a float array; errors name the argument."""
-    array = np.asarray(default if value is None else value, dtype=float)
+    try:
+        array = np.asarray(default if value is None else value, dtype=float)
+    except (TypeError, ValueError):
+        raise EquivalentError(f"{name} must be a number or one number per area ({k}), got {value!r}") from None
     if array.ndim == 0:
         array = np.full(k, float(array))
     if array.shape != (k,):
-        raise EquivalentError(f"{name} must be a number or one per area ({k}), got shape {array.shape}")
+        raise EquivalentError(f"{name} must be a number or one number per area ({k}), got shape {array.shape}")
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
         raise EquivalentError(f"{name} must be finite; area {bad[0] + 1} has {array[bad[0]]!r}")
@@ -409,8 +412,17 @@ def to_tops_model(reduced, **options):
     -------
     dict
         Plain Python lists and numbers (JSON-serialisable); TOPS need not be installed.
+
+    Raises
+    ------
+    EquivalentError
+        As :func:`dynamic_equivalent`, and for a single area (TOPS's load flow cannot
+        solve a lone slack bus).
     """
     equivalent = _as_equivalent(reduced, options)
+    if equivalent.n < 2:
+        raise EquivalentError("a TOPS model needs at least two areas: TOPS's load flow has no equation to solve "
+                              "for a lone slack bus")
     names = list(equivalent.names)
     generation = equivalent.generation_mw
     model = {
