@@ -13,7 +13,7 @@ the ones above it in this list (``docs/architecture.md`` has the full rules):
   network (Algorithm 1), frequency-weighted balanced truncation, aggregate machines and
   the whole pipeline, :func:`reduce_network`;
 * :mod:`~gridcoherence.report` -- comparison tables, error metrics, figures, reduced-model
-  files;
+  files, dynamic equivalents for TOPS, PSS/E and pandapower;
 * :mod:`~gridcoherence.studies` -- resumable sweeps (serial or Dask), the dissertation's
   reproductions, benchmark helpers;
 * :mod:`~gridcoherence.learning` -- gradient-flow learning dynamics (Chapter 2), separate
@@ -54,7 +54,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "report": [
             "step_error_metrics", "StepErrorMetrics", "compare_step_responses", "export_table",
-            "save_reduced", "load_reduced"
+            "save_reduced", "load_reduced", "dynamic_equivalent", "to_tops_model", "write_psse", "read_psse",
+            "to_pandapower"
         ],
         "studies": [
             "sweep"

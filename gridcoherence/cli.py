@@ -8,7 +8,9 @@ Commands (``gridcoherence COMMAND --help`` shows each one's options and examples
                  reduced model (JSON readable by :func:`gridcoherence.load_reduced`);
 * ``compare``    the comparison table for several reduction choices side by side;
 * ``reproduce``  every figure and table of the dissertation the package covers;
-* ``sweep``      a resumable Monte-Carlo study, serially or on Dask.
+* ``sweep``      a resumable Monte-Carlo study, serially or on Dask;
+* ``export``     a reduced model (``reduce``'s ``reduced_model.json``) as a dynamic equivalent
+                 for TOPS, PSS/E or pandapower.
 
 Exit codes: 0 success; 2 bad usage or bad input (unknown case, an option out of range,
 unreadable or malformed file, unwritable output folder), found before any computation
@@ -425,6 +427,47 @@ def cmd_sweep(args):
     return 0
 
 
+#: The file(s) ``export --to FORMAT --out PATH`` writes.
+_EXPORT_FILES = {"tops": "PATH, a TOPS model (JSON; name it .json for tops.dynamic.PowerSystemModel)",
+                 "psse": "PATH.raw and PATH.dyr (PSS/E version 33)",
+                 "pandapower": "PATH, a pandapower net (JSON, pandapower.from_json)"}
+
+
+def cmd_export(args):
+    from ._io import atomic_write, write_json
+    from .report.equivalent import EquivalentError, dynamic_equivalent, to_pandapower, to_tops_model, write_psse
+    from .report.serialization import ReducedModelFileError, load_reduced
+
+    out = Path(args.out)
+    if not out.name:
+        raise UsageError(f"--out {args.out!r} must name a file")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out: folder {out.parent} does not exist")
+    try:
+        reduced = load_reduced(args.reduced)
+        equivalent = dynamic_equivalent(reduced, base_mva=args.base_mva, frequency_hz=args.frequency_hz,
+                                        rating_mva=args.rating_mva, load_mw=args.load_mw)
+    except (ReducedModelFileError, EquivalentError) as exc:
+        raise UsageError(str(exc)) from exc
+    if args.to == "tops":
+        write_json(out, to_tops_model(equivalent))
+        written = [out]
+    elif args.to == "psse":
+        stem = out.with_suffix("") if out.suffix.lower() in (".raw", ".dyr") else out
+        written = [stem.with_name(stem.name + ".raw"), stem.with_name(stem.name + ".dyr")]
+        write_psse(equivalent, *written)
+    else:
+        import pandapower as pp
+
+        with atomic_write(out) as handle:
+            handle.write(pp.to_json(to_pandapower(equivalent)))
+        written = [out]
+    if not args.quiet:
+        print(f"wrote {' and '.join(map(str, written))}: {equivalent.n} areas, base {args.base_mva:g} MVA, "
+              f"{args.frequency_hz:g} Hz")
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 def _show_progress(args):
     return not args.quiet and sys.stderr.isatty()
@@ -561,6 +604,31 @@ def build_parser():
     sub.add_argument("--out", "-o", required=True,
                      help="CSV table: created, or resumed if it is a sweep table of this study")
     sub.set_defaults(run=cmd_sweep)
+
+    sub = command("export", "write a reduced model as a dynamic equivalent for TOPS, PSS/E or pandapower",
+                  "gridcoherence export iceland_k3/reduced_model.json --to psse --out iceland_k3/equivalent "
+                  "--base-mva 100 --frequency-hz 50\n"
+                  "gridcoherence export iceland_k3/reduced_model.json --to tops --out iceland_tops.json "
+                  "--base-mva 100 --frequency-hz 50")
+    sub.epilog += (
+        "\n\nOne bus, one classical generator (H, D on its rating) and, with turbines, one TGOV1\n"
+        "governor per area; lines from the reduced Laplacian at a flat operating point. Each\n"
+        "aggregate must be a physical machine with at most two distinct turbine time constants\n"
+        "(reduce with --order 3 or less). Files written per --to:\n" + "\n".join(
+            f"  {name:<11} {files}" for name, files in _EXPORT_FILES.items()))
+    sub.add_argument("reduced", help="reduced model JSON (reduce --out DIR writes DIR/reduced_model.json)")
+    sub.add_argument("--to", required=True, choices=tuple(_EXPORT_FILES), help="simulator format")
+    sub.add_argument("--out", "-o", required=True, metavar="PATH",
+                     help="output file; for psse the stem of PATH.raw and PATH.dyr. Its folder must exist")
+    sub.add_argument("--base-mva", type=_positive("MVA"), required=True,
+                     help="system base S_base of the model's per-unit values (MVA)")
+    sub.add_argument("--frequency-hz", type=_positive("Hz"), required=True,
+                     help="nominal frequency f_s (Hz); the model's frequency deviation is in rad/s")
+    sub.add_argument("--rating-mva", type=_positive("MVA"), default=None,
+                     help="rating S_n of every equivalent generator, the base of H, D and R (default --base-mva)")
+    sub.add_argument("--load-mw", type=_finite, default=0.0,
+                     help="active load at every bus, MW >= 0 (default 0: an unloaded flat operating point)")
+    sub.set_defaults(run=cmd_export)
     return parser
 
 

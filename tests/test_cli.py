@@ -24,7 +24,7 @@ def run(*args, cwd=None, timeout=300):
 def test_help_of_every_command_has_examples():
     result = run("--help")
     assert result.returncode == 0 and "exit codes" in result.stdout
-    for command in ["cases", "info", "reduce", "compare", "reproduce", "sweep"]:
+    for command in ["cases", "info", "reduce", "compare", "reproduce", "sweep", "export"]:
         result = run(command, "--help")
         assert result.returncode == 0, command
         assert "examples:" in result.stdout and f"gridcoherence {command}" in result.stdout
@@ -242,7 +242,7 @@ def test_bad_sweep_input_exits_2_before_any_work(tmp_path, args, message):
 
 def test_help_imports_no_heavy_module():
     code = ("import sys\nfrom gridcoherence.cli import main\n"
-            "for argv in (['--help'], ['reduce', '--help'], ['sweep', '--help']):\n"
+            "for argv in (['--help'], ['reduce', '--help'], ['sweep', '--help'], ['export', '--help']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
             "heavy = [m for m in ('pandapower', 'dask', 'matplotlib', 'sklearn', 'control', 'pandas')"
             " if m in sys.modules]\nprint('HEAVY', heavy)")

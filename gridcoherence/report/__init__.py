@@ -7,6 +7,8 @@ the command line and :mod:`~gridcoherence.studies`.
   line's ``reduce`` and ``compare``.
 * :mod:`~gridcoherence.report.compare` -- Step-response comparison tables of an original
   network and its reduced models.
+* :mod:`~gridcoherence.report.equivalent` -- Reduced models as dynamic equivalents for
+  power-system simulators: TOPS, PSS/E, pandapower.
 * :mod:`~gridcoherence.report.errors` -- Error norms between a reference's and a model's
   group step responses.
 * :mod:`~gridcoherence.report.export` -- Tables as CSV, Markdown or LaTeX files, with the
@@ -32,10 +34,14 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundle", "compare", "errors", "export", "features", "metrics", "modal", "plots", "responses", "serialization"],
+    submodules=["bundle", "compare", "equivalent", "errors", "export", "features", "metrics", "modal", "plots", "responses", "serialization"],
     submod_attrs={
         "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
+        "equivalent": [
+            "EquivalentError", "EquivalentMachine", "DynamicEquivalent", "dynamic_equivalent",
+            "to_tops_model", "write_psse", "read_psse", "to_pandapower"
+        ],
         "errors": ["sampled_hinf", "sampled_errors", "exact_errors"],
         "export": ["export_table", "table_to_markdown", "unit_headers"],
         "features": [
