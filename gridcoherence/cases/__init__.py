@@ -28,6 +28,8 @@ graphs; imports only :mod:`~gridcoherence.models`.
   table: :data:`FIELDS`.
 * :mod:`~gridcoherence.cases.synthetic` -- Synthetic power-grid-like topologies for large
   studies and benchmarks.
+* :mod:`~gridcoherence.cases.tops` -- TOPS power-system models as cases:
+  ``load_case("tops:k2a")`` and ``load_case(model_dict)``.
 
 Every public name of these modules is importable from this package; each loads on
 first use, so importing the package is cheap.
@@ -37,10 +39,10 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundled", "loader", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic"],
+    submodules=["bundled", "loader", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic", "tops"],
     submod_attrs={
         "bundled": ["list_cases", "bundled_case_index", "BUNDLED_PACKAGE", "CASE_INDEX"],
-        "loader": ["Case", "CaseMetadata", "load_case", "case_summary"],
+        "loader": ["Case", "CaseMetadata", "load_case", "case_summary", "model_units"],
         "machines": ["DEFAULT_RULE", "PowerMachines"],
         "matpower": ["MATPOWER_COLUMNS", "check_grid_tables", "read_matpower"],
         "network_sources": ["charging_to_shunts"],
@@ -48,7 +50,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings", "element_name", "negative_reactance_branches"
+            "element_ratings", "element_name", "negative_reactance_branches",
+            "internal_node_admittance", "checked_machine_laplacian"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
@@ -61,5 +64,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "PerUnitBases", "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
         ],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
+        "tops": [
+            "TOPS_CASES", "GovernorFit", "TopsNetwork", "tops_network", "tops_model", "tops_system",
+            "tops_loads", "speed_states", "Modes", "electromechanical_modes", "model_modes",
+            "SPEED_SHARE", "ANGLE_SHARE", "ELECTROMECHANICAL_BAND_HZ"
+        ],
     },
 )

@@ -40,7 +40,7 @@ from .machines import DEFAULT_RULE, graph_nodes, machines_reader, power_machines
 from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
-__all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
+__all__ = ["Case", "CaseMetadata", "load_case", "case_summary", "model_units"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,21 @@ class Case:
         }
 
 
+def model_units(power, coupling):
+    """Units of the model quantities of a case (``CaseMetadata.units``).
+
+    Examples
+    --------
+    >>> model_units(True, "1/s")["output"]
+    'frequency deviation, rad/s'
+    """
+    return {
+        "m": "p.u. s^2/rad (system base)", "d": "p.u. s/rad", "turbine_gain": "p.u. s/rad",
+        "turbine_tau": "s", "laplacian": "p.u. power per rad (system base)" if power else "graph weights",
+        "output": "frequency deviation, rad/s" if coupling == "1/s" else "node output",
+    }
+
+
 # ---------------------------------------------------------------------------- reading
 def case_summary(case):
     """The facts :func:`~gridcoherence.cases.bundled.bundled_case_index` stores for a case (and
@@ -159,14 +174,17 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
 
     Parameters
     ----------
-    name_or_path : str or Path
+    name_or_path : str, Path or dict
         A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
         to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
         ``pandapower.networks``; or a path to a pandapower JSON file (``.json``; only the
         objects of :data:`~gridcoherence.cases.pandapower_json.ALLOWED_OBJECTS`) or a
         MATPOWER case (``.mat``; ``.m`` needs the optional package matpowercaseframes, used
         by pandapower's converter). The last three use
-        :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines.
+        :data:`~gridcoherence.cases.machines.DEFAULT_RULE` machines. ``"tops:<name>"``
+        (``k2a``, ``ieee39``, ``ieee68``, ``n44``) or a TOPS model dict: a model of the TOPS
+        simulator with its own machine data (:mod:`gridcoherence.cases.tops`; optional
+        extra ``validate``).
     scale : int, optional
         Stochastic block model cases only: multiply every block size by ``scale`` (same
         block proportions, n = scale * n_0).
@@ -204,7 +222,9 @@ def load_case(name_or_path, *, scale=None, keep_degree=False, keep_main_island=N
     """
     overrides = {"scale": scale, "keep_degree": keep_degree, "keep_main_island": keep_main_island,
                  "linearization": linearization}
-    text = str(name_or_path)
+    text = "" if isinstance(name_or_path, dict) else str(name_or_path)
+    if isinstance(name_or_path, dict) or text.startswith("tops:"):
+        return _from_tops(name_or_path, overrides)
     if text.startswith("pandapower:"):
         return _from_network_source(text, {"source": "pandapower", "name": text.split(":", 1)[1]},
                                     overrides)
@@ -236,6 +256,18 @@ def _from_network_source(label, network, overrides):
         "network": network, "machines": {"source": "rule", **DEFAULT_RULE},
     }
     return _build(document, label, Path.cwd(), overrides)
+
+
+def _from_tops(source, overrides):
+    """A TOPS model as a case (:func:`gridcoherence.cases.tops.tops_network`)."""
+    from .tops import tops_network
+
+    label = "TOPS model" if isinstance(source, dict) else str(source)
+    for key, value in overrides.items():
+        if value not in (None, False) and not (key == "linearization" and value == "network"):
+            raise CaseError(label, key, f"does not apply to TOPS models (their machine network is the 'network' "
+                            f"linearization at TOPS's load flow), got {value!r}")
+    return tops_network(source).case
 
 
 def _load_document(path, raw, folder, overrides):
@@ -277,11 +309,7 @@ def _build(document, source, folder, overrides):
         machine_bus = None
     model = NetworkModel(nodes, connectivity * laplacian, coupling=coupling, node_names=node_names,
                          name=name, allow_negative_weights=details.get("negative_weights", 0) > 0)
-    units = {
-        "m": "p.u. s^2/rad (system base)", "d": "p.u. s/rad", "turbine_gain": "p.u. s/rad",
-        "turbine_tau": "s", "laplacian": "p.u. power per rad (system base)" if machine_bus else "graph weights",
-        "output": "frequency deviation, rad/s" if coupling == "1/s" else "node output",
-    }
+    units = model_units(machine_bus is not None, coupling)
     options["connectivity_scale"] = connectivity
     metadata = CaseMetadata(name=name, description=description, source=str(source),
                             provenance=dict(provenance), units=units, base_mva=base_mva,
