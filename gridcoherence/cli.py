@@ -476,7 +476,8 @@ def _add_common(parser):
 
 
 def _add_case(parser):
-    parser.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    parser.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file, pandapower:NAME or "
+                                     "tops:NAME (extra validate)")
     parser.add_argument("--keep-main-island", action="store_true",
                         help="a power network with islands: keep its largest machine group instead of refusing it")
 
