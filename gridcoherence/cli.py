@@ -11,6 +11,8 @@ Commands (``gridcoherence COMMAND --help`` shows each one's options and examples
 * ``sweep``      a resumable Monte-Carlo study, serially or on Dask;
 * ``export``     a reduced model (``reduce``'s ``reduced_model.json``) as a dynamic equivalent
                  for TOPS, PSS/E or pandapower.
+* ``validate``   a TOPS case against the TOPS simulator: electromechanical modes and a
+                 load step, our full and reduced models side by side (extra ``validate``).
 
 Exit codes: 0 success; 2 bad usage or bad input (unknown case, an option out of range,
 unreadable or malformed file, unwritable output folder), found before any computation
@@ -18,7 +20,7 @@ where the input alone decides it; 1 a computation that failed. Errors are one li
 stderr; ``--verbose`` adds the traceback. Every output file is written atomically, so an
 interrupted run leaves no partial file.
 
-The ``--out`` folder of ``reduce`` and ``compare`` is a run folder, written as a whole:
+The ``--out`` folder of ``reduce``, ``compare`` and ``validate`` is a run folder, written as a whole:
 an earlier run in it is replaced only once the new run is complete (``--keep-previous``
 keeps it as ``OUT.previous``), so the folder holds one complete run, never a mix. Its
 manifest ``run.json`` records the command line, the package version, the case with a
@@ -358,6 +360,38 @@ def cmd_compare(args):
     return 0
 
 
+def cmd_validate(args):
+    _check_run_folder(args)
+    from ._extras import require
+    from ._io import atomic_directory, write_manifest
+    from .studies.validation import ValidationInputError, validate
+
+    require("tops", "validate", "validation against TOPS")
+    case = _load(args.case)
+    _check_clusters(args.clusters, case.model)
+    log.info("validating %s (%d machines) against TOPS", case.name, case.model.n)
+    try:
+        result = validate(case, args.clusters, reference=args.reference, load=args.load,
+                          step_percent=args.step_percent, damping=args.damping, duration=args.duration)
+    except ValidationInputError as exc:
+        raise UsageError(str(exc)) from exc
+    options = {key: vars(args)[key] for key in ("clusters", "reference", "load", "step_percent", "damping",
+                                                "duration")}
+    with atomic_directory(args.out, keep_previous=args.keep_previous) as folder:
+        written = result.write(folder)
+        write_manifest(folder, {"command": args.command_line, "case": case.name, "options": options})
+    if not args.quiet:
+        print(f"electromechanical modes: {case.name} against TOPS {result.reference}\n")
+        _print_table(result.to_frame("modes"))
+        if result.time_domain is not None:
+            step = result.disturbance
+            print(f"load step: {step['step_percent']:g} % of {step['load']} at bus {step['bus']} "
+                  f"({step['step_mw']:.4g} MW; {step['net_step_mw']:.4g} MW net of the loads' voltage response)\n")
+            _print_table(result.to_frame("time"))
+        print(f"wrote {', '.join(p.name for p in written)} and run.json to {args.out}")
+    return 0
+
+
 def cmd_reproduce(args):
     from ._io import write_json
     from .studies.reproduce import experiments, reproduce
@@ -485,7 +519,8 @@ def _add_common(parser):
 
 
 def _add_case(parser):
-    parser.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file or pandapower:NAME")
+    parser.add_argument("case", help="bundled name, case .toml, pandapower JSON, MATPOWER file, pandapower:NAME or "
+                                     "tops:NAME (extra validate)")
     parser.add_argument("--keep-main-island", action="store_true",
                         help="a power network with islands: keep its largest machine group instead of refusing it")
 
@@ -629,6 +664,26 @@ def build_parser():
     sub.add_argument("--load-mw", type=_finite, default=0.0,
                      help="active load at every bus, MW >= 0 (default 0: an unloaded flat operating point)")
     sub.set_defaults(run=cmd_export)
+    sub = command("validate", "compare a case with the TOPS simulator: modes and a load step (extra 'validate')",
+                  "gridcoherence validate tops:k2a --out k2a_validation/\n"
+                  "gridcoherence validate tops:ieee39 --k 3 --damping equivalent --out ieee39/\n"
+                  "gridcoherence validate kundur_two_area --reference tops:k2a --out kundur/")
+    sub.add_argument("case", help="tops:k2a, tops:ieee39, tops:ieee68, tops:n44, or a case whose machines are "
+                                  "those of --reference")
+    sub.add_argument("--k", "--clusters", dest="clusters", type=int, default=None,
+                     help="areas of the reduced model (default: from the largest eigengap)")
+    sub.add_argument("--reference", default=None, metavar="tops:NAME",
+                     help="the TOPS model to compare with (default: the case's own; other cases: modes only)")
+    sub.add_argument("--load", default=None, metavar="NAME",
+                     help="TOPS load of the step (default: the load of largest active power)")
+    sub.add_argument("--step-percent", type=_positive("%"), default=1.0,
+                     help="step of that load's active power, in %% of it (default 1)")
+    sub.add_argument("--damping", choices=("data", "equivalent"), default="data",
+                     help="damping of the reduced model: the data's, or fitted to TOPS's mode damping "
+                          "(both full models are always compared)")
+    sub.add_argument("--duration", type=_positive("s"), default=20.0, help="simulated time in s (default 20)")
+    _add_run_folder(sub, required=True)
+    sub.set_defaults(run=cmd_validate)
     return parser
 
 

@@ -354,6 +354,9 @@ def test_an_in_memory_network_loads_like_its_name_and_is_not_changed(tmp_path):
 def test_an_in_memory_network_is_checked_like_a_file():
     with pytest.raises(CaseError, match=r"case pandapower network: field 'network': the network has no buses"):
         load_case(pp.create_empty_network(name=""))
-    with pytest.raises(TypeError, match=r"load_case takes a case name, a path or a pandapower network "
-                                        r"\(pandapowerNet\), got dict"):
+    with pytest.raises(TypeError, match=r"load_case takes a case name, a path, a pandapower network "
+                                        r"\(pandapowerNet\) or a TOPS model dict, got list"):
+        load_case([{"bus": []}])
+    # A plain dict is a TOPS model, checked as one.
+    with pytest.raises(CaseError, match=r"case TOPS model: field 'base_mva': missing from the TOPS model dict"):
         load_case({"bus": []})

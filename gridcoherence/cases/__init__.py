@@ -30,6 +30,8 @@ graphs; imports only :mod:`~gridcoherence.models`.
   table: :data:`FIELDS`.
 * :mod:`~gridcoherence.cases.synthetic` -- Synthetic power-grid-like topologies for large
   studies and benchmarks.
+* :mod:`~gridcoherence.cases.tops` -- TOPS power-system models as cases:
+  ``load_case("tops:k2a")`` and ``load_case(model_dict)``.
 * :mod:`~gridcoherence.cases.typical_machines` -- Typical dynamic data of synchronous
   machines by type and size, declared once: :data:`MACHINE_TYPES`.
 
@@ -41,10 +43,10 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundled", "loader", "machine_overrides", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic", "typical_machines"],
+    submodules=["bundled", "loader", "machine_overrides", "machines", "matpower", "network_sources", "pandapower_json", "powerflow", "pst", "random_nodes", "sbm", "schema", "synthetic", "tops", "typical_machines"],
     submod_attrs={
         "bundled": ["list_cases", "bundled_case_index", "BUNDLED_PACKAGE", "CASE_INDEX"],
-        "loader": ["Case", "CaseMetadata", "load_case", "case_summary"],
+        "loader": ["Case", "CaseMetadata", "load_case", "case_summary", "model_units"],
         "machine_overrides": ["OVERRIDE_COLUMNS", "MachineOverride", "read_machine_overrides"],
         "machines": ["UNIFORM_RULE", "PowerMachines", "machine_data_table"],
         "matpower": ["MATPOWER_COLUMNS", "check_grid_tables", "read_matpower"],
@@ -53,7 +55,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",
             "linearized_laplacian", "kron_reduce", "machine_network", "element_machines",
-            "element_ratings", "given_rating", "element_name", "negative_reactance_branches"
+            "element_ratings", "given_rating", "element_name", "negative_reactance_branches",
+            "internal_node_admittance", "checked_machine_laplacian"
         ],
         "pst": [
             "PSTData", "PSTParseError", "read_pst_file", "pst_case_document", "PST_CASES",
@@ -66,6 +69,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "PerUnitBases", "FIELDS", "NETWORK_SOURCES", "POWER_SOURCES", "markdown_reference"
         ],
         "synthetic": ["SyntheticGrid", "synthetic_grid"],
+        "tops": [
+            "TOPS_CASES", "GovernorFit", "TopsNetwork", "tops_network", "tops_model", "tops_system",
+            "tops_loads", "speed_states", "Modes", "electromechanical_modes", "model_modes",
+            "SPEED_SHARE", "ANGLE_SHARE", "ELECTROMECHANICAL_BAND_HZ"
+        ],
         "typical_machines": [
             "Quantity", "Typical", "MachineType", "SizeClass", "QUANTITIES", "SOURCES",
             "MACHINE_TYPES", "SIZE_CLASSES", "TYPE_NAMES", "hydro_governor_lag", "machine_type",

@@ -42,7 +42,7 @@ from .machines import UNIFORM_RULE, graph_nodes, machines_reader, power_machines
 from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
-__all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
+__all__ = ["Case", "CaseMetadata", "load_case", "case_summary", "model_units"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,21 @@ class Case:
         }
 
 
+def model_units(power, coupling):
+    """Units of the model quantities of a case (``CaseMetadata.units``).
+
+    Examples
+    --------
+    >>> model_units(True, "1/s")["output"]
+    'frequency deviation, rad/s'
+    """
+    return {
+        "m": "p.u. s^2/rad (system base)", "d": "p.u. s/rad", "turbine_gain": "p.u. s/rad",
+        "turbine_tau": "s", "laplacian": "p.u. power per rad (system base)" if power else "graph weights",
+        "output": "frequency deviation, rad/s" if coupling == "1/s" else "node output",
+    }
+
+
 # ---------------------------------------------------------------------------- reading
 def case_summary(case):
     """The facts :func:`~gridcoherence.cases.bundled.bundled_case_index` stores for a case (and
@@ -162,14 +177,17 @@ def load_case(name_or_path, *, machines=None, machine_seed=None, scale=None, kee
 
     Parameters
     ----------
-    name_or_path : str, Path or pandapowerNet
+    name_or_path : str, Path, dict or pandapowerNet
         A bundled case name (see :func:`~gridcoherence.cases.bundled.list_cases`); a path
         to a case ``.toml`` file; ``"pandapower:<name>"`` for a network of
         ``pandapower.networks``; a path to a pandapower JSON file (``.json``; only the
         objects of :data:`~gridcoherence.cases.pandapower_json.ALLOWED_OBJECTS`) or a
         MATPOWER case (``.m`` or ``.mat``); or a pandapower network in memory (a copy is
         solved; the network itself is not changed). The last four are networks given
-        without a case file: their machines are ``machines``.
+        without a case file: their machines are ``machines``. ``"tops:<name>"``
+        (``k2a``, ``ieee39``, ``ieee68``, ``n44``) or a TOPS model dict: a model of the
+        TOPS simulator with its own machine data (:mod:`gridcoherence.cases.tops`;
+        optional extra ``validate``).
     machines : str, Path or pandas.DataFrame, optional
         Networks given without a case file only. ``"typical"`` (the default): typical data
         by machine type and size (:mod:`~gridcoherence.cases.typical_machines`);
@@ -222,6 +240,9 @@ def load_case(name_or_path, *, machines=None, machine_seed=None, scale=None, kee
     overrides = {"scale": scale, "keep_degree": keep_degree, "keep_main_island": keep_main_island,
                  "linearization": linearization}
     machine_choice = (machines, machine_seed)
+    tops_dict = isinstance(name_or_path, dict) and type(name_or_path).__name__ != "pandapowerNet"  # a dict too
+    if tops_dict or (isinstance(name_or_path, str) and name_or_path.startswith("tops:")):
+        return _from_tops(name_or_path, overrides)
     if not isinstance(name_or_path, (str, os.PathLike)):
         return _from_network_source(_given_label(name_or_path), {"source": "pandapower"}, overrides,
                                     machine_choice, given=copy.deepcopy(name_or_path))
@@ -259,7 +280,8 @@ def _given_label(net):
     import pandapower as pp
 
     if not isinstance(net, pp.pandapowerNet):
-        raise TypeError("load_case takes a case name, a path or a pandapower network (pandapowerNet), got "
+        raise TypeError("load_case takes a case name, a path, a pandapower network (pandapowerNet) or a TOPS "
+                        "model dict, got "
                         f"{type(net).__name__}")
     name = net.get("name")
     return f"pandapower network {name!r}" if isinstance(name, str) and name.strip() else "pandapower network"
@@ -314,6 +336,18 @@ def _from_network_source(label, network, overrides, machine_choice, given=None):
     return _build(document, label, Path.cwd(), overrides)
 
 
+def _from_tops(source, overrides):
+    """A TOPS model as a case (:func:`gridcoherence.cases.tops.tops_network`)."""
+    from .tops import tops_network
+
+    label = "TOPS model" if isinstance(source, dict) else str(source)
+    for key, value in overrides.items():
+        if value not in (None, False) and not (key == "linearization" and value == "network"):
+            raise CaseError(label, key, f"does not apply to TOPS models (their machine network is the 'network' "
+                            f"linearization at TOPS's load flow), got {value!r}")
+    return tops_network(source).case
+
+
 def _load_document(path, raw, folder, overrides):
     try:
         document = tomllib.loads(raw.decode("utf-8"))
@@ -354,11 +388,7 @@ def _build(document, source, folder, overrides):
         machine_bus = None
     model = NetworkModel(nodes, connectivity * laplacian, coupling=coupling, node_names=node_names,
                          name=name, allow_negative_weights=details.get("negative_weights", 0) > 0)
-    units = {
-        "m": "p.u. s^2/rad (system base)", "d": "p.u. s/rad", "turbine_gain": "p.u. s/rad",
-        "turbine_tau": "s", "laplacian": "p.u. power per rad (system base)" if machine_bus else "graph weights",
-        "output": "frequency deviation, rad/s" if coupling == "1/s" else "node output",
-    }
+    units = model_units(machine_bus is not None, coupling)
     options["connectivity_scale"] = connectivity
     metadata = CaseMetadata(name=name, description=description, source=str(source),
                             provenance=dict(provenance), units=units, base_mva=base_mva,

@@ -70,6 +70,8 @@ __all__ = [
     "given_rating",
     "element_name",
     "negative_reactance_branches",
+    "internal_node_admittance",
+    "checked_machine_laplacian",
 ]
 
 #: Columns of the eliminated block solved per chunk in :func:`kron_reduce` (bounds the
@@ -547,15 +549,10 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     pd_of_active[mapped[mapped >= 0]] = pd_index[mapped >= 0]
 
     power = _machine_powers(net, machines, name)
-    n_m, n_b = len(machines), active.size
+    n_m = len(machines)
     at = position[lookup[np.array([m.bus for m in machines])]]
-    y = 1.0 / (1j * np.array([m.xd_prime for m in machines]))
-    emf = V[at] + 1j * np.array([m.xd_prime for m in machines]) * np.conj(power / V[at])
-    coupling = sp.csr_matrix((-y, (np.arange(n_m), at)), shape=(n_m, n_b))
-    at_bus = sp.csr_matrix((y, (at, at)), shape=(n_b, n_b))  # duplicates add up
-    Y_aug = sp.bmat([[sp.diags(y), coupling], [coupling.T, Ybus + at_bus]], format="csr")
-    V_aug = np.r_[emf, V]
-    L_full = linearized_laplacian(Y_aug, V_aug)
+    Y_aug, emf = internal_node_admittance(Ybus, V, at, [m.xd_prime for m in machines], power)
+    L_full = linearized_laplacian(Y_aug, np.r_[emf, V])
     keep_nodes = _island_check(L_full, n_m, machines, pd_of_active, keep_main_island, name)
     kept = keep_nodes[keep_nodes < n_m]
     dropped = [machines[i].name for i in np.setdiff1d(np.arange(n_m), kept)]
@@ -567,10 +564,7 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
         load = (bus_data[active, 2] - 1j * bus_data[active, 3]) / ppc["baseMVA"] / np.abs(V) ** 2
         Y_loaded = (Y_aug + sp.diags(np.r_[np.zeros(n_m), load])).tocsr()[keep_nodes][:, keep_nodes]
         reduced = linearized_laplacian(kron_reduce(Y_loaded, machine_positions), emf[kept]).toarray()
-    reduced = 0.5 * (reduced + reduced.T)
-    np.fill_diagonal(reduced, 0.0)
-    reduced -= np.diag(reduced.sum(axis=1))
-    laplacian, negative = _check_reduced(reduced, name, linearization)
+    laplacian, negative = checked_machine_laplacian(reduced, name, linearization)
     return MachineNetwork(
         laplacian=laplacian,
         machines=[machines[i] for i in kept],
@@ -586,13 +580,65 @@ def machine_network(net, machines=None, *, name="network", linearization="networ
     )
 
 
-def _check_reduced(reduced, name, linearization):
-    """Validate the reduced matrix: symmetric, zero row sums, connected, PSD.
+def internal_node_admittance(Ybus, V, at, xd_prime, power):
+    """The admittance matrix with every machine's internal node behind x'_d, and the EMFs.
 
-    Negative edge weights (positive off-diagonal entries) are accepted when the matrix is
-    positive semidefinite with a simple zero eigenvalue -- Kron reduction of a network with
-    series capacitors or phase shifters can produce a few small ones -- and are counted.
+    Parameters
+    ----------
+    Ybus : sparse or dense complex matrix, shape (n_b, n_b)
+        Bus admittance matrix (p.u. system base).
+    V : ndarray of complex, shape (n_b,)
+        Solved bus voltages.
+    at : array_like of int, shape (n_m,)
+        Position in ``Ybus`` of each machine's terminal bus (several machines may share one).
+    xd_prime : array_like, shape (n_m,)
+        Transient reactances (p.u. system base, > 0).
+    power : array_like of complex, shape (n_m,)
+        Machine complex powers (p.u. system base).
+
+    Returns
+    -------
+    Y_aug : scipy.sparse.csr_matrix, shape (n_m + n_b, n_m + n_b)
+        On [internal nodes; buses].
+    emf : ndarray of complex, shape (n_m,)
+        E_i = V_b + j x'_d conj(S_i / V_b).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Y_aug, emf = internal_node_admittance(np.zeros((1, 1)), np.array([1.0 + 0j]), [0], [0.5], [1.0])
+    >>> Y_aug.toarray().imag.tolist(), complex(emf[0])
+    ([[-2.0, 2.0], [2.0, -2.0]], (1+0.5j))
     """
+    at = np.asarray(at, dtype=np.int64)
+    xd_prime = np.asarray(xd_prime, dtype=float)
+    n_m, n_b = at.size, len(V)
+    y = 1.0 / (1j * xd_prime)
+    emf = V[at] + 1j * xd_prime * np.conj(np.asarray(power, dtype=complex) / V[at])
+    coupling = sp.csr_matrix((-y, (np.arange(n_m), at)), shape=(n_m, n_b))
+    at_bus = sp.csr_matrix((y, (at, at)), shape=(n_b, n_b))  # duplicates add up
+    Y_aug = sp.bmat([[sp.diags(y), coupling], [coupling.T, sp.csr_matrix(Ybus) + at_bus]], format="csr")
+    return Y_aug, emf
+
+
+def checked_machine_laplacian(reduced, name, linearization="network"):
+    """The Kron-reduced machine matrix made an exact Laplacian and validated.
+
+    Symmetrized, with the diagonal set so the rows sum to zero (rounding), then checked:
+    symmetric, zero row sums, connected, positive semidefinite. Negative edge weights
+    (positive off-diagonal entries) are accepted when the matrix is positive semidefinite
+    with a simple zero eigenvalue -- Kron reduction of a network with series capacitors or
+    phase shifters can produce a few small ones -- and are counted.
+
+    Returns
+    -------
+    laplacian : scipy.sparse.csr_matrix
+    negative : int
+        Number of negative edge weights.
+    """
+    reduced = 0.5 * (reduced + reduced.T)
+    np.fill_diagonal(reduced, 0.0)
+    reduced -= np.diag(reduced.sum(axis=1))
     label = f"{name}: reduced Laplacian (linearization={linearization!r})"
     laplacian = validate_laplacian(sp.csr_matrix(reduced), name=label, allow_negative_weights=True)
     off = sp.triu(laplacian, k=1)

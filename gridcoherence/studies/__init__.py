@@ -11,6 +11,8 @@ The top layer below the command line: it may import every other subpackage.
   dissertation that the package reproduces.
 * :mod:`~gridcoherence.studies.sweeps` -- Resumable parameter sweeps over seeds, serially or
   on a Dask cluster.
+* :mod:`~gridcoherence.studies.validation` -- Validation against an independent simulator,
+  TOPS: modes, a load step, equivalent damping.
 * :mod:`~gridcoherence.studies.experiments` -- the drivers of each reproduced figure and table.
 
 Every public name of these modules is importable from this package; each loads on
@@ -21,11 +23,15 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["benchmarking", "bundled", "reproduce", "sweeps", "experiments"],
+    submodules=["benchmarking", "bundled", "reproduce", "sweeps", "validation", "experiments"],
     submod_attrs={
         "benchmarking": ["measure", "environment"],
         "bundled": ["dynamics_concentration", "aggregate_inertia", "sbm_band_error", "STUDIES"],
         "reproduce": ["script_main"],
         "sweeps": ["sweep", "plan_sweep", "run_key", "SweepPlan", "SweepResult", "SweepError"],
+        "validation": [
+            "ValidationResult", "ValidationInputError", "validate", "equivalent_damping",
+            "MODE_UNITS", "TIME_UNITS"
+        ],
     },
 )
