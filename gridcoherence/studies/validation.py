@@ -23,6 +23,14 @@ swing + turbine family (3.84) on the Kron-reduced network) and its reduced model
   (:meth:`~gridcoherence.cases.tops.TopsNetwork.machine_injection`). Per area: the
   centre-of-inertia frequency deviation (rad/s), its nadir and time, and the RMS (L2) and
   largest (L-inf) differences from TOPS relative to TOPS's largest area deviation;
+* the exported equivalent in TOPS: the reduced model written as a k-bus TOPS model
+  (:func:`~gridcoherence.report.equivalent.to_tops_model`: one classical generator and
+  TGOV1 governor per area) and simulated nonlinearly by TOPS under each area's share of
+  the same bus injections (a conductance step at the area's bus), against TOPS's full
+  model: the same per-area table (model ``"equivalent in TOPS"``). An area whose
+  aggregate is no machine TOPS can hold (more than two distinct turbine time constants)
+  is first reduced to order 3; if that is not physical either, the comparison is left out
+  and ``disturbance["equivalent"]`` says why;
 * equivalent damping: the classical model has no damper windings, exciters or
   stabilisers, whose damping TOPS's modes include, and its data damping D is often 0. With
   ``damping="equivalent"`` each machine's d >= 0 is chosen by least squares so that the
@@ -95,7 +103,8 @@ class ValidationResult:
     areas : list of list of str
         Machines of each area.
     disturbance : dict
-        Load, bus and step (MW) of the time-domain comparison.
+        Load, bus and step (MW) of the time-domain comparison; ``"equivalent"``: how the
+        exported equivalent was made, or why it could not be.
     """
 
     case: str
@@ -158,9 +167,9 @@ class ValidationResult:
                         ax.plot(t, y[:, area], label=label, lw=2.0 if label == "TOPS" else 1.2)
                 ax.set_xlabel("time (s)")
                 ax.set_ylabel("area COI frequency deviation (rad/s)")
-                ax.set_title(f"{self.case}, area {area}: {', '.join(machines)}")
+                ax.set_title(f"{self.case}, area {area + 1}: {', '.join(machines)}")
                 ax.legend()
-                path = out / f"area_{area}.png"
+                path = out / f"area_{area + 1}.png"
                 save_figure(fig, path)
                 written.append(path)
         return [Path(p) for p in written]
@@ -294,6 +303,51 @@ def _tops_load_step(model, load_bus, step_pu, t):
     return injection, speeds
 
 
+def _exported_equivalent_step(model, reduction, area_injection, base_mva, frequency_hz, t):
+    """The area frequencies (rad/s) of the reduction exported to TOPS under ``area_injection``.
+
+    ``area_injection`` is each area's net injection step (p.u. system base, positive into
+    the network), applied as a conductance step at the area's bus. Returns (responses of
+    shape (len(t), k), how it was made) or (None, why not).
+    """
+    from tops.dynamic import PowerSystemModel
+    from tops.solvers import ModifiedEulerDAE
+
+    from ..reduction.pipeline import reduce_network
+    from ..report.equivalent import EquivalentError, dynamic_equivalent, to_tops_model
+
+    try:
+        exported = dynamic_equivalent(reduction.model, base_mva=base_mva, frequency_hz=frequency_hz)
+        how = "full aggregates"
+    except EquivalentError as exc:
+        try:  # too many turbine time constants for TGOV1: an order-3 aggregate has at most two
+            exported = dynamic_equivalent(reduce_network(model, partition=reduction.labels, order=3).model,
+                                          base_mva=base_mva, frequency_hz=frequency_hz)
+            how = f"aggregates reduced to order 3 ({exc})"
+        except EquivalentError as again:
+            return None, f"not exported: {again}"
+    if len(area_injection) < 2:
+        return None, "not exported: TOPS's load flow needs at least two buses"
+    with redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+        system = PowerSystemModel(to_tops_model(exported))
+        system.init_dyn_sim()
+        x0 = system.x_0.copy()
+        for bus, injection in enumerate(area_injection):
+            system.y_bus_red_mod[bus, bus] = -injection / abs(system.v_0[bus]) ** 2
+        dt = float(t[1] - t[0])
+        solver = ModifiedEulerDAE(system.state_derivatives, system.solve_algebraic, 0.0, x0,
+                                  float(t[-1]) + dt / 2, max_step=dt)
+        generators = system.gen["GEN"]
+        speeds = [generators.speed(x0, system.v_0).copy()]
+        for _ in range(len(t) - 1):
+            solver.step()
+            speeds.append(generators.speed(solver.x, solver.v).copy())
+    frequency = np.array(speeds) * exported.omega
+    if not np.all(np.isfinite(frequency)):
+        raise ArithmeticError("TOPS's simulation of the exported equivalent diverged")
+    return frequency, how
+
+
 def _mode_rows(ours, theirs, equivalent):
     rows, cols, similarity = _match(ours, theirs)
     eq_rows, eq_cols, _ = _match(equivalent, theirs)
@@ -355,7 +409,7 @@ def validate(case, k=None, *, reference=None, load=None, step_percent=1.0, dampi
     >>> from gridcoherence import load_case
     >>> result = validate(load_case("tops:k2a"), k=2, duration=2.0)
     >>> len(result.modes), list(result.time_domain["model"].unique())
-    (3, ['TOPS', 'full (data damping)', 'full (equivalent damping)', 'reduced (data damping)'])
+    (3, ['TOPS', 'equivalent in TOPS', 'full (data damping)', 'full (equivalent damping)', 'reduced (data damping)'])
     """
     from ..cases.tops import electromechanical_modes, model_modes, speed_states, tops_loads, tops_network
     from ..reduction.pipeline import reduce_network
@@ -417,20 +471,24 @@ def validate(case, k=None, *, reference=None, load=None, step_percent=1.0, dampi
                  "full (data damping)": model.response(shape, t=t).y @ weights,
                  "full (equivalent damping)": equivalent.response(shape, t=t).y @ weights,
                  f"reduced ({damping} damping)": reduction.model.lifted_response(shape, t=t).info["reduced_y"]}
+    exported, how = _exported_equivalent_step(selected, reduction, np.array([shape[a].sum() for a in areas]),
+                                              base, float(tops.system.f_n), t)
+    if exported is not None:
+        responses["equivalent in TOPS"] = exported
     records = []
     for label, y in responses.items():
         if label in ("t", "TOPS"):
             continue
         for c in range(len(areas)):
-            records.append({"area": c, "model": label, **_area_metrics(t, responses["TOPS"][:, c], y[:, c])})
+            records.append({"area": c + 1, "model": label, **_area_metrics(t, responses["TOPS"][:, c], y[:, c])})
     for c in range(len(areas)):
         reference_y = responses["TOPS"][:, c]
-        records.append({"area": c, "model": "TOPS", **_area_metrics(t, reference_y, reference_y)})
+        records.append({"area": c + 1, "model": "TOPS", **_area_metrics(t, reference_y, reference_y)})
     result.time_domain = pd.DataFrame(records).sort_values(["area", "model"], kind="stable").reset_index(drop=True)
     result.responses = responses
     result.areas = [[names[i] for i in a] for a in areas]
     result.disturbance = {"load": str(chosen["name"]), "bus": bus, "step_mw": step_mw, "step_percent": step_percent,
                           "net_step_mw": -base * sum(injection.values()),
                           "bus_injection_mw": {b: base * v for b, v in injection.items()},
-                          "duration_s": duration, "tops_step_s": dt}
+                          "duration_s": duration, "tops_step_s": dt, "equivalent": how}
     return result
