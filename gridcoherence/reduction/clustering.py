@@ -155,7 +155,7 @@ class SpectralClustering:
         k-means restarts (k-means++ seeding).
     eigen_method : str
         Passed to :func:`gridcoherence.models.laplacian.smallest_eigenpairs` ("auto",
-        "dense", "shift-invert", "lobpcg").
+        "dense", "amg", "shift-invert", "lanczos").
     random_state : int
         Seeds the eigensolver start block and k-means.
 
@@ -184,7 +184,7 @@ class SpectralClustering:
 
     Notes
     -----
-    Cost: the eigensolver (dense O(n^3) up to n = 2000; LOBPCG or shift-invert
+    Cost: the eigensolver (dense O(n^3) up to n = 2000; shift-invert or plain
     Lanczos, roughly O(nnz(L) k) per iteration, beyond) plus k-means, O(n k^2) per
     iteration on at most 50,000 sampled rows and one O(n k^2) assignment.
 
