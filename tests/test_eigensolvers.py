@@ -92,15 +92,26 @@ def test_error_bounds_cluster_close_ritz_values():
     assert bounds[0] == 0.0
 
 
-def test_cache_warm_start_reaches_the_same_eigenpairs():
-    sample = sample_sbm([800, 1200, 1000], np.full((3, 3), 0.003) + np.eye(3) * 0.01, np.ones((3, 3)),
+def test_cache_warm_start_reaches_the_same_eigenpairs(monkeypatch):
+    from gridcoherence.models import embedding
+
+    sample = sample_sbm([500, 700, 600], np.full((3, 3), 0.004) + np.eye(3) * 0.02, np.ones((3, 3)),
                         random_state=3)
     inertia = np.random.default_rng(3).uniform(0.5, 3.0, sample.n)
-    cache = EigenpairCache(sample.laplacian, inertia=inertia, eigen_method="lanczos")
+    starts = []
+    original = embedding.smallest_eigenpairs
+
+    def recording(*args, **kwargs):
+        starts.append(kwargs["start"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(embedding, "smallest_eigenpairs", recording)
+    cache = EigenpairCache(sample.laplacian, inertia=inertia, eigen_method="amg")
     pencil = cache.eigenpairs("inertia", 6)
-    warm = cache.eigenpairs("laplacian", 6)  # started from the pencil's vectors
-    cold = smallest_eigenpairs(sample.laplacian, 6, method="lanczos")
-    np.testing.assert_allclose(warm.values[1:], cold.values[1:], rtol=1e-9)
+    warm = cache.eigenpairs("laplacian", 6)
+    assert starts[0] is None and starts[1] is pencil.vectors  # L's solve started from the pencil's vectors
+    assert warm.method == "amg"
+    np.testing.assert_allclose(warm.values[1:], _dense(sample.laplacian, 6)[1:], rtol=1e-8)
     np.testing.assert_allclose(pencil.values[1:], _dense(sample.laplacian, 6, inertia)[1:], rtol=1e-8)
 
 

@@ -136,7 +136,7 @@ class EigenpairCache:
     use and hands the same ones to every later reduction of the network
     (:class:`~gridcoherence.reduction.pipeline.CoherencyReductor` keeps one, and
     :meth:`~gridcoherence.cases.loader.Case.spectrum_summary` uses one for its suggestion).
-    Each iterative solve starts from the eigenvectors already computed (of any embedding:
+    The ``"amg"`` solver starts from the eigenvectors already computed (of any embedding:
     on a network with coherent groups they span nearly the same slow subspace).
 
     Parameters

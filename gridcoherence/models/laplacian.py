@@ -283,7 +283,8 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
     start : ndarray of shape (n, j), optional
         Approximate eigenvectors (of this or a nearby problem) to start ``amg`` from, e.g.
         those of another embedding of the same network; the block is completed with
-        random vectors.
+        random vectors. The ARPACK methods ignore it: a start vector built from them
+        saved nothing at 10^5 SBM nodes.
 
     Returns
     -------
@@ -342,9 +343,9 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
             values, U = found
         elif method == "shift-invert":
             sigma = 1e-6 * float(np.max(np.abs(S.diagonal()))) or 1e-6
-            values, U = spla.eigsh(S, k=k, sigma=-sigma, which="LM", tol=tol, v0=_start_vector(start, root, rng, n))
+            values, U = spla.eigsh(S, k=k, sigma=-sigma, which="LM", tol=tol, v0=rng.standard_normal(n))
         else:
-            values, U = _lanczos_smallest(S, kernel, k, tol, _start_vector(start, root, rng, n))
+            values, U = _lanczos_smallest(S, kernel, k, tol, rng.standard_normal(n))
     order = np.argsort(values)
     values, U = values[order], U[:, order]
     if values[0] < -1e-8 * scale:
@@ -366,21 +367,6 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
         raise ArithmeticError("eigensolver returned non-finite eigenpairs")
     return LaplacianSpectrum(values, vectors, method, residual_norms)
-
-
-def _start_vector(start, root, rng, n):
-    """ARPACK's start vector: the sum of the known eigenvectors beyond the kernel, else random.
-
-    Known eigenvectors (of another embedding of the same network) span nearly the wanted
-    slow subspace, so the Krylov space finds it in fewer iterations; a small random part
-    keeps every direction reachable.
-    """
-    noise = rng.standard_normal(n)
-    if start is None or start.shape[1] < 2:
-        return noise
-    guess = start[:, 1:] if root is None else start[:, 1:] * root[:, None]
-    guess = guess @ np.ones(guess.shape[1])
-    return guess / np.linalg.norm(guess) + 1e-3 * noise / np.linalg.norm(noise)
 
 
 def _lanczos_smallest(S, kernel, k, tol, v0):
