@@ -124,3 +124,15 @@ def test_amg_falls_back_to_arpack_when_it_cannot_reach_the_accuracy():
     # Backward-stable accuracy, a few eps ||L||: no float64 method does better on 2.5e-8.
     np.testing.assert_allclose(spectrum.values[1:], exact[1:], rtol=0, atol=8 * np.finfo(float).eps * 4.0)
     assert spectrum.method == "shift-invert"  # the ARPACK choice for a sparse graph
+
+
+def test_bad_weights_are_refused_naming_the_node():
+    L = _cycle(5)
+    with pytest.raises(ValueError, match="node 2 has nan"):
+        smallest_eigenpairs(L, 2, weight=[1.0, 1.0, np.nan, 1.0, 1.0])
+    with pytest.raises(ValueError, match="node 0 has -1.0"):
+        smallest_eigenpairs(L, 2, weight=[-1.0, 1.0, 1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="shape"):
+        smallest_eigenpairs(L, 2, weight=np.ones(4))
+    with pytest.raises(ValueError, match="unknown eigen method"):
+        smallest_eigenpairs(L, 2, method="lobpcg")

@@ -317,15 +317,19 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
         root, S = None, L
         kernel = np.full(n, 1.0 / np.sqrt(n))
     else:
-        root = np.sqrt(np.asarray(weight, dtype=float))
+        weight = np.asarray(weight, dtype=float)
+        if weight.shape != (n,):
+            raise ValueError(f"weight must have shape ({n},), got {weight.shape}")
+        bad = np.flatnonzero(~(np.isfinite(weight) & (weight > 0)))
+        if bad.size:
+            raise ValueError(f"weight must be finite and positive at every node; node {int(bad[0])} has "
+                             f"{float(weight[bad[0]])!r}")
+        root = np.sqrt(weight)
         S = (sp.diags(1.0 / root) @ L @ sp.diags(1.0 / root)).tocsr()
         kernel = root / np.linalg.norm(root)
     scale = max(1.0, float(abs(S).sum(axis=1).max()))  # Gershgorin bound of ||S||
     if method == "auto":
-        if n <= DENSE_EIGEN_LIMIT:
-            method = "dense"
-        else:
-            method = "shift-invert" if S.nnz / n <= SHIFT_INVERT_MAX_ROW_NNZ else "lanczos"
+        method = "dense" if n <= DENSE_EIGEN_LIMIT else _arpack_method(S)
     rng = np.random.default_rng(random_state)
     if method == "dense" or k >= n - 1:
         values, U = sla.eigh(S.toarray(), subset_by_index=[0, k - 1])
@@ -338,7 +342,7 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
             guess = None if start is None else (start if root is None else start * root[:, None])
             found = _amg_lobpcg(S, kernel, k, scale, rng, guess)
             if found is None:
-                method = "shift-invert" if S.nnz / n <= SHIFT_INVERT_MAX_ROW_NNZ else "lanczos"
+                method = _arpack_method(S)
         if found is not None:
             values, U = found
         elif method == "shift-invert":
@@ -367,6 +371,11 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
         raise ArithmeticError("eigensolver returned non-finite eigenpairs")
     return LaplacianSpectrum(values, vectors, method, residual_norms)
+
+
+def _arpack_method(S):
+    """ARPACK's variant for S: shift-invert when its LU stays sparse (grid-like), else plain Lanczos."""
+    return "shift-invert" if S.nnz / S.shape[0] <= SHIFT_INVERT_MAX_ROW_NNZ else "lanczos"
 
 
 def _lanczos_smallest(S, kernel, k, tol, v0):
