@@ -2,7 +2,8 @@
 
 Usage::
 
-    python scripts/bench.py [--quick] [--only NAME ...] [--timeout SECONDS] > bench.json
+    python scripts/bench.py [--quick] [--only NAME ...] [--timeout SECONDS] [--markdown PATH] > bench.json
+    python scripts/bench.py --render bench.json --markdown docs/benchmarks.md
 
 Each case runs in its own process (:func:`gridcoherence.studies.benchmarking.measure`: fresh
 interpreter, one BLAS thread, peak RSS of that process) and is killed after ``--timeout``
@@ -49,9 +50,22 @@ Cases (names for ``--only``)
 ``large`` -- the pipeline alone on sparse SBMs of 10^4, 10^5 and 10^6 nodes
     (``--quick``: 3,000 and 6,000): k = 10 equal blocks, expected degree 30 (27 inside
     the block, 3 across), unit weights, random family nodes, k = 10 clusters, r = 3.
-    Reported: sampling time, reduction time (model to reduced model) and peak RSS. No
-    band error: not affordable on these graphs (``band_error_note`` says why). Target:
-    10^6 nodes reduced in under 120 s within 24 GiB.
+    Reported: sampling time, reduction time (model to reduced model), peak RSS, and the
+    eigensolver floor: the two eigensolves the reduction needs (the inertia pencil
+    M^{-1} L that is clustered and L for the refinement), cold, timed apart after it,
+    with reduction / floor. No band error: not affordable on these graphs
+    (``band_error_note`` says why). Targets: 10^6 nodes reduced in under 15 s within
+    3 GiB, 10^5 in under 1.5 s, reduction / floor at most 1.3.
+``spectral`` -- spectral clustering of the ``large`` SBM graphs (10^4, 10^5, 10^6 nodes;
+    ``--quick``: 3,000) into k = 10 clusters, ours against scikit-learn's
+    ``SpectralClustering(affinity="precomputed")`` on the adjacency matrix with
+    ``eigen_solver="amg"`` and ``"arpack"``. Ours clusters the ``"normalized"`` embedding,
+    the random-walk problem scikit-learn solves. Reported: clustering time, peak RSS of the
+    process and its RSS after sampling the graph (the method's own memory is the
+    difference), the adjusted Rand index against the planted blocks, and for ours the
+    eigensolver alone (the floor: the 11 smallest pairs of the same problem, timed apart)
+    and product / floor. A method is not tried at larger sizes after a timeout or an error;
+    each case may use at most 8 GiB of address space (running out is recorded as its error).
 ``end_to_end`` -- ``pandapower:case9241pegase`` from file to reduced model (k = 10,
     r = 3) and comparison table (:func:`gridcoherence.report.compare.compare_step_responses`,
     step at the machine of largest inertia) (``--quick``: ``nets_nyps68``, k = 5).
@@ -59,6 +73,11 @@ Cases (names for ``--only``)
 ``suite_core``, ``suite_cases``, ``suite_reduction``, ``suite_aggregate_reduction``,
 ``suite_learning`` -- the other ``scripts/bench_*.py`` run as subprocesses (with
     ``--quick`` when this run is quick) and their JSON embedded under ``"suites"``.
+
+``--markdown PATH`` writes the tables of docs/benchmarks.md from the report;
+``--render JSON --markdown PATH`` writes them from a saved report without running anything.
+Targets are facts of a run, recorded with ``met``; nothing asserts them. ``environment``
+records the machine's load average (the machine may be shared).
 
 ``comparison.fitted_exponents``: per method, the slope of log(reduction time) against
 log(size) over the sizes it finished. ``environment``: versions and thread settings.
@@ -102,13 +121,17 @@ LARGE_BAND_ERROR_NOTE = (
 
 SIZES = {
     "full": {"side_by_side": [100, 200, 500, 1000, 2000], "large": [10_000, 100_000, 1_000_000],
-             "end_to_end": ("pandapower:case9241pegase", 10)},
-    "quick": {"side_by_side": [40, 80], "large": [3_000, 6_000], "end_to_end": ("nets_nyps68", 5)},
+             "spectral": [10_000, 100_000, 1_000_000], "end_to_end": ("pandapower:case9241pegase", 10)},
+    "quick": {"side_by_side": [40, 80], "large": [3_000, 6_000], "spectral": [3_000],
+              "end_to_end": ("nets_nyps68", 5)},
 }
-TARGETS = {"large_1e6_seconds": 120.0, "large_1e6_peak_gib": 24.0, "case9241pegase_seconds": 30.0}
+TARGETS = {"large_1e6_seconds": 15.0, "large_1e6_peak_gib": 3.0, "large_1e5_seconds": 1.5,
+           "floor_ratio": 1.3, "case9241pegase_seconds": 30.0}
 SIDE_BY_SIDE = ("pipeline", "balred", "pymor")
+#: The spectral-clustering methods compared: ours and scikit-learn's with two eigensolvers.
+SPECTRAL_METHODS = ("gridcoherence", "sklearn-amg", "sklearn-arpack")
 SUITES = ("core", "cases", "reduction", "aggregate_reduction", "learning")
-CASES = SIDE_BY_SIDE + ("large", "end_to_end") + tuple(f"suite_{name}" for name in SUITES)
+CASES = SIDE_BY_SIDE + ("large", "spectral", "end_to_end") + tuple(f"suite_{name}" for name in SUITES)
 
 
 # ---------------------------------------------------------------------- models
@@ -127,16 +150,22 @@ def side_by_side_model(n, seed=0):
     return NetworkModel(nodes, sample.laplacian, "1/s", name=f"sbm341-sparse-n{sample.n}")
 
 
-def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
-    """k equal blocks, expected degree 27 inside + 3 across, unit weights, family nodes."""
-    from gridcoherence import NetworkModel
-    from gridcoherence.cases.random_nodes import random_family_nodes
+def large_sbm_sample(n, k=LARGE_CLUSTERS, seed=0):
+    """k equal blocks, expected degree 27 inside + 3 across, unit weights (an SBMSample)."""
     from gridcoherence.cases.sbm import sample_sbm
 
     block = n // k
     Q = np.full((k, k), LARGE_DEGREE_ACROSS / (n - block))
     np.fill_diagonal(Q, LARGE_DEGREE_INSIDE / (block - 1))
-    sample = sample_sbm([block] * k, Q, np.ones((k, k)), random_state=seed)
+    return sample_sbm([block] * k, Q, np.ones((k, k)), random_state=seed)
+
+
+def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
+    """:func:`large_sbm_sample` with random family nodes, f = 1/s."""
+    from gridcoherence import NetworkModel
+    from gridcoherence.cases.random_nodes import random_family_nodes
+
+    sample = large_sbm_sample(n, k, seed)
     return NetworkModel(random_family_nodes(sample.n, random_state=seed), sample.laplacian, "1/s")
 
 
@@ -259,13 +288,72 @@ def case_pymor(machines):
             "zero_mode": "removed exactly (angle differences)", **errors}
 
 
+def _rss_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def case_large(n):
+    import gridcoherence.reduction.pipeline  # noqa: F401 -- imported before the clock starts
+    from gridcoherence.models.laplacian import smallest_eigenpairs
+
     model, sample_seconds = _timed(large_sbm_model, n)
+    sampled_rss = _rss_mb()
     (final, structure, implementation), seconds = _timed(run_pipeline, model, LARGE_CLUSTERS, AGGREGATE_ORDER)
-    row = {"n": model.n, "k": LARGE_CLUSTERS, "edges": model.n_edges, "mean_degree": 2 * model.n_edges / model.n,
-           "sample_seconds": sample_seconds, "reduce_seconds": seconds, "order": final.realization().n_states - 1,
-           "pipeline_implementation": implementation, "band_error": None,
-           "band_error_note": LARGE_BAND_ERROR_NOTE}
+    reduced_rss = _rss_mb()
+    count = LARGE_CLUSTERS + 1
+    pencil, pencil_seconds = _timed(smallest_eigenpairs, model.laplacian, count, weight=model.inertia)
+    laplacian, laplacian_seconds = _timed(smallest_eigenpairs, model.laplacian, count)
+    floor = pencil_seconds + laplacian_seconds
+    return {"n": model.n, "k": LARGE_CLUSTERS, "edges": model.n_edges, "mean_degree": 2 * model.n_edges / model.n,
+            "sample_seconds": sample_seconds, "reduce_seconds": seconds, "order": final.realization().n_states - 1,
+            "pipeline_implementation": implementation, "rss_after_sampling_mb": round(sampled_rss, 1),
+            "rss_after_reduction_mb": round(reduced_rss, 1), "floor_seconds": floor,
+            "floor_methods": [pencil.method, laplacian.method], "reduce_over_floor": seconds / floor,
+            "max_residual_norm": float(max(pencil.residual_norms.max(), laplacian.residual_norms.max())),
+            "band_error": None, "band_error_note": LARGE_BAND_ERROR_NOTE}
+
+
+#: Address space allowed to one spectral-clustering case: the machine is shared, and a sparse
+#: LU of a random graph (scikit-learn's shift-invert ARPACK) can fill in without bound.
+SPECTRAL_ADDRESS_SPACE_GIB = 8
+
+
+def case_spectral(n, method):
+    """One spectral clustering of the n-node ``large`` SBM graph by ``method`` (SPECTRAL_METHODS)."""
+    import resource
+
+    import scipy.sparse as sp
+    from sklearn.metrics import adjusted_rand_score
+
+    limit = SPECTRAL_ADDRESS_SPACE_GIB * 2**30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    sample, sample_seconds = _timed(large_sbm_sample, n)
+    L = sample.laplacian
+    sampled_rss = _rss_mb()
+    row = {"n": sample.n, "method": method, "k": LARGE_CLUSTERS, "edges": int((L.nnz - sample.n) // 2),
+           "sample_seconds": sample_seconds}
+    if method == "gridcoherence":
+        from gridcoherence.models.laplacian import smallest_eigenpairs
+        from gridcoherence.reduction.clustering import spectral_clustering
+
+        result, seconds = _timed(spectral_clustering, L, LARGE_CLUSTERS, embedding="normalized")
+        labels = result.labels_
+        floor, floor_seconds = _timed(smallest_eigenpairs, L, LARGE_CLUSTERS + 1, weight=L.diagonal())
+        row.update(eigen_method=result.eigen_method_, floor_seconds=floor_seconds,
+                   product_over_floor=seconds / floor_seconds, max_residual_norm=float(floor.residual_norms.max()))
+    else:
+        from sklearn.cluster import SpectralClustering
+
+        adjacency = (sp.diags(L.diagonal()) - L).tocsr()
+        adjacency.eliminate_zeros()
+        model = SpectralClustering(LARGE_CLUSTERS, affinity="precomputed", eigen_solver=method.split("-")[1],
+                                   random_state=0, n_init=10)
+        labels, seconds = _timed(lambda: model.fit(adjacency).labels_)
+    row.update(cluster_seconds=seconds, rss_after_sampling_mb=round(sampled_rss, 1),
+               adjusted_rand_index=float(adjusted_rand_score(sample.labels, labels)))
     return row
 
 
@@ -309,14 +397,14 @@ def run_case(fn, *args, timeout):
     return {**(outcome["result"] or {}), **row}
 
 
-def run_series(fn, sizes, size_key, timeout):
-    """One row per size; sizes after a timeout (or a crash) are skipped."""
+def run_series(fn, sizes, size_key, timeout, *args):
+    """One row per size (``fn(size, *args)``); sizes after a timeout (or a crash) are skipped."""
     rows, stop = [], None
     for size in sizes:
         if stop:
             rows.append({size_key: size, "skipped": stop})
             continue
-        row = run_case(fn, size, timeout=timeout)
+        row = run_case(fn, size, *args, timeout=timeout)
         row.setdefault(size_key, size)
         print(f"{fn.__name__}: {json.dumps(row, default=float)}", file=sys.stderr, flush=True)
         if row["timeout"]:
@@ -356,16 +444,26 @@ def ratios(series):
     return out
 
 
-def targets(large, end_to_end, quick):
+def targets(large, spectral, end_to_end, quick):
     report = {}
-    big = [r for r in finished(large) if r["n"] >= 1_000_000]
+    done = {r["n"]: r for r in finished(large)}
     report["large_1e6"] = {"target_seconds": TARGETS["large_1e6_seconds"],
                            "target_peak_gib": TARGETS["large_1e6_peak_gib"], "met": None}
-    if big:
-        r = big[0]
+    if 1_000_000 in done:
+        r = done[1_000_000]
         report["large_1e6"].update(seconds=r["reduce_seconds"], peak_gib=r["peak_rss_mb"] / 1024,
                                    met=bool(r["reduce_seconds"] < TARGETS["large_1e6_seconds"]
                                             and r["peak_rss_mb"] / 1024 < TARGETS["large_1e6_peak_gib"]))
+    report["large_1e5"] = {"target_seconds": TARGETS["large_1e5_seconds"], "met": None}
+    if 100_000 in done:
+        seconds = done[100_000]["reduce_seconds"]
+        report["large_1e5"].update(seconds=seconds, met=bool(seconds < TARGETS["large_1e5_seconds"]))
+    ratios_seen = [(f"reduction n={r['n']}", r["reduce_over_floor"]) for r in done.values()]
+    ratios_seen += [(f"clustering n={r['n']}", r["product_over_floor"]) for r in spectral.get("gridcoherence", [])
+                    if "product_over_floor" in r]
+    report["floor_ratio"] = {"target": TARGETS["floor_ratio"], **dict(ratios_seen),
+                             "met": bool(all(x <= TARGETS["floor_ratio"] for _, x in ratios_seen))
+                             if ratios_seen else None}
     report["case9241pegase"] = {"target_seconds": TARGETS["case9241pegase_seconds"], "met": None}
     if end_to_end and not quick and "total_seconds" in end_to_end:
         report["case9241pegase"].update(seconds=end_to_end["total_seconds"],
@@ -406,6 +504,101 @@ def run_suite(name, quick, timeout):
     return row
 
 
+MARKDOWN_INTRO = """# Benchmarks
+
+Generated by `python scripts/bench.py --markdown docs/benchmarks.md` from the JSON report of
+one run (`--render bench.json --markdown docs/benchmarks.md` rewrites it from a saved report).
+Each case ran in its own process with one BLAS thread; the machine may be shared with other
+work, so the load average is part of the record. The targets are facts of this run, not
+promises. Every eigensolve states the accuracy it reached:
+
+```python
+import numpy as np
+from gridcoherence.cases.sbm import sample_sbm
+from gridcoherence.models.laplacian import eigenvalue_error_bounds, smallest_eigenpairs
+
+sample = sample_sbm([100, 100], [[0.2, 0.01], [0.01, 0.2]], np.ones((2, 2)), random_state=0)
+spectrum = smallest_eigenpairs(sample.laplacian, 3)
+bounds = eigenvalue_error_bounds(spectrum.values, spectrum.residual_norms)
+assert np.all(bounds[1:] <= 1e-10 * spectrum.values[1:])
+```
+"""
+
+
+def _cell(value, digits=3):
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _status(row, key):
+    """A row's value, or why there is none (timeout, error, skipped)."""
+    if row.get("skipped"):
+        return "skipped"
+    if row.get("timeout"):
+        return "timeout"
+    if "error" in row:
+        return "error: " + row["error"].split(":")[0]
+    return row.get(key)
+
+
+def markdown(report):
+    """The Markdown tables of docs/benchmarks.md from a report of :func:`main`."""
+    env, comparison = report["environment"], report["comparison"]
+    parts = [MARKDOWN_INTRO,
+             f"Run: {'quick' if report['quick'] else 'full'}; Python {env['python']}, {env['cpu_count']} cores; "
+             f"load average (1, 5, 15 min) {env.get('load_average')} at the start and "
+             f"{report.get('load_average_end')} at the end; timeout {report['timeout_seconds']:g} s per case.\n"]
+    spectral = comparison.get("spectral") or {}
+    if spectral:
+        rows = [[r["n"], method, _status(r, "cluster_seconds"), r.get("peak_rss_mb"), r.get("rss_after_sampling_mb"),
+                 r.get("adjusted_rand_index"), r.get("floor_seconds"), r.get("product_over_floor")]
+                for method, series in spectral.items() for r in series]
+        rows.sort(key=lambda row: (row[0], SPECTRAL_METHODS.index(row[1])))
+        parts.append("## Spectral clustering of the SBM graphs (k = 10, degree 30)\n\n"
+                     "Clustering time (graph given), peak RSS of the process and its RSS after sampling the "
+                     "graph, adjusted Rand index against the planted blocks; for ours the eigensolver alone "
+                     "(the floor) and clustering / floor.\n\n"
+                     + _table(["n", "method", "seconds", "peak RSS MB", "RSS after sampling MB", "ARI",
+                               "eigensolver s", "product / floor"], rows))
+    large = comparison.get("large") or []
+    if large:
+        rows = [[r["n"], r.get("sample_seconds"), _status(r, "reduce_seconds"), r.get("floor_seconds"),
+                 r.get("reduce_over_floor"), r.get("peak_rss_mb"), ", ".join(r.get("floor_methods", [])) or None,
+                 r.get("max_residual_norm")] for r in large]
+        parts.append("## Reduction of the SBM networks (k = 10, order 3 aggregates)\n\n"
+                     "Model to reduced model; the floor is the two eigensolves the reduction needs (M^{-1} L "
+                     "and L), cold, timed apart.\n\n"
+                     + _table(["n", "sampling s", "reduction s", "eigensolver floor s", "reduction / floor",
+                               "peak RSS MB", "eigensolvers", "max residual norm"], rows))
+    side = comparison.get("side_by_side") or {}
+    rows = [[r["machines"], method, _status(r, "reduce_seconds"), r.get("relative_band_error"),
+             r.get("relative_step_error")] for method, series in side.items() if isinstance(series, list)
+            for r in series]
+    if rows:
+        parts.append("## Side by side on (3.41) SBM machines (order 11)\n\n"
+                     + _table(["machines", "method", "reduction s", "relative band error", "relative step error"],
+                              sorted(rows, key=lambda row: (row[0], row[1]))))
+    rows = []
+    for name, target in comparison.get("targets", {}).items():
+        value = {k: v for k, v in target.items() if k not in ("met",) and not k.startswith("target")}
+        goal = {k: v for k, v in target.items() if k.startswith("target")}
+        rows.append([name, ", ".join(f"{k} {_cell(v)}" for k, v in goal.items()),
+                     ", ".join(f"{k} {_cell(v)}" for k, v in value.items()) or "not measured", target.get("met")])
+    parts.append("## Targets\n\n" + _table(["target", "goal", "measured", "met"], rows))
+    return "\n".join(parts)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run, < 60 s)")
@@ -414,9 +607,19 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per case (default 600)")
     parser.add_argument("--suite-timeout", type=float, default=3600.0,
                         help="seconds per embedded bench_*.py suite (default 3600)")
+    parser.add_argument("--markdown", type=Path, metavar="PATH",
+                        help="also write the report's Markdown tables (docs/benchmarks.md) to PATH")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="run nothing: write --markdown from this saved report")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        if args.markdown is None:
+            parser.error("--render needs --markdown PATH")
+        args.markdown.write_text(markdown(json.loads(args.render.read_text())))
+        return
     selected = set(args.only or CASES)
     sizes = SIZES["quick" if args.quick else "full"]
+    started = environment()  # the load average before the cases add to it
 
     # stdout carries the JSON only: everything else (children included) goes to stderr.
     json_out = os.fdopen(os.dup(1), "w")
@@ -431,6 +634,8 @@ def main(argv=None):
             continue
         series[method] = run_series(fn, sizes["side_by_side"], "machines", args.timeout)
     large = run_series(case_large, sizes["large"], "n", args.timeout) if "large" in selected else []
+    spectral = {method: run_series(case_spectral, sizes["spectral"], "n", args.timeout, method)
+                for method in SPECTRAL_METHODS} if "spectral" in selected else {}
     end_to_end = run_case(case_end_to_end, *sizes["end_to_end"], timeout=args.timeout) \
         if "end_to_end" in selected else None
 
@@ -442,7 +647,7 @@ def main(argv=None):
         "benchmark": "gridcoherence",
         "quick": args.quick,
         "timeout_seconds": args.timeout,
-        "environment": environment(),
+        "environment": started,
         "comparison": {
             "settings": {"input_node": INPUT_NODE, "outputs": "all node frequencies", "clusters": CLUSTERS,
                          "aggregate_order": AGGREGATE_ORDER, "equal_order": EQUAL_ORDER,
@@ -451,14 +656,18 @@ def main(argv=None):
                          "sizes": sizes["side_by_side"]},
             "side_by_side": series,
             "large": large,
+            "spectral": spectral,
             "end_to_end": end_to_end,
             "ratios": ratios(series),
             "fitted_exponents": exponents,
-            "targets": targets(large, end_to_end, args.quick),
+            "targets": targets(large, spectral, end_to_end, args.quick),
         },
         "suites": {name: run_suite(name, args.quick, args.suite_timeout)
                    for name in SUITES if f"suite_{name}" in selected},
     }
+    report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(report))
     json.dump(report, json_out, indent=2, default=float)
     json_out.write("\n")
     json_out.flush()

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
-CASES = ["pipeline", "balred", "pymor", "large", "end_to_end", "suite_learning"]
+CASES = ["pipeline", "balred", "pymor", "large", "spectral", "end_to_end", "suite_learning"]
 
 SIDE_BY_SIDE_FIELDS = {"machines", "states", "order", "reduce_seconds", "band_error", "relative_band_error",
                        "step_error", "relative_step_error", "timeout", "case_seconds", "peak_rss_mb"}
 LARGE_FIELDS = {"n", "k", "edges", "mean_degree", "sample_seconds", "reduce_seconds", "order",
-                "timeout", "case_seconds", "peak_rss_mb"}
+                "timeout", "case_seconds", "peak_rss_mb", "floor_seconds", "reduce_over_floor",
+                "max_residual_norm", "rss_after_sampling_mb"}
+SPECTRAL_FIELDS = {"n", "k", "edges", "sample_seconds", "cluster_seconds", "rss_after_sampling_mb",
+                   "adjusted_rand_index", "timeout", "case_seconds", "peak_rss_mb"}
 END_TO_END_FIELDS = {"case", "machines", "k", "order", "load_seconds", "reduce_seconds", "table_seconds",
                      "total_seconds", "table_rows", "max_linf_error", "peak_rss_mb"}
 
@@ -27,10 +30,16 @@ def _positive(value):
 
 
 @pytest.fixture(scope="module")
-def report():
-    done = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--timeout", "300", "--only", *CASES],
-                          capture_output=True, text=True, timeout=900, check=True)
-    return json.loads(done.stdout)
+def run(tmp_path_factory):
+    markdown = tmp_path_factory.mktemp("bench") / "benchmarks.md"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--timeout", "300", "--markdown", str(markdown),
+                           "--only", *CASES], capture_output=True, text=True, timeout=900, check=True)
+    return json.loads(done.stdout), markdown
+
+
+@pytest.fixture(scope="module")
+def report(run):
+    return run[0]
 
 
 def test_top_level_fields(report):
@@ -92,8 +101,39 @@ def test_large_and_end_to_end(report):
     assert END_TO_END_FIELDS <= set(end)
     assert all(_positive(end[key]) for key in END_TO_END_FIELDS - {"case"})
     targets = comparison["targets"]
-    assert {"large_1e6", "case9241pegase"} <= set(targets)
+    assert {"large_1e6", "large_1e5", "floor_ratio", "case9241pegase"} <= set(targets)
     assert targets["large_1e6"]["met"] is None  # quick sizes never reach 10^6 nodes
+    assert targets["large_1e5"]["met"] is None
+    assert isinstance(targets["floor_ratio"]["met"], bool)  # a fact of the run, whichever way
+
+
+def test_spectral_comparison(report):
+    spectral = report["comparison"]["spectral"]
+    assert set(spectral) == {"gridcoherence", "sklearn-amg", "sklearn-arpack"}
+    for method, rows in spectral.items():
+        assert [row["n"] for row in rows] == [3000]
+        for row in rows:
+            assert SPECTRAL_FIELDS <= set(row) and row["timeout"] is False and "error" not in row, (method, row)
+            assert all(_positive(row[key]) for key in SPECTRAL_FIELDS - {"timeout"})
+            assert -0.5 <= row["adjusted_rand_index"] <= 1.0
+    ours = spectral["gridcoherence"][0]
+    assert _positive(ours["floor_seconds"]) and _positive(ours["product_over_floor"])
+    # ARPACK's 1e-10 relative tolerance on eigenvalues of D^{-1/2} L D^{-1/2} (all in [0, 2]).
+    assert ours["max_residual_norm"] < 1e-9
+    assert len(report["environment"]["load_average"]) == 3 and len(report["load_average_end"]) == 3
+
+
+def test_markdown_is_rendered_from_the_report(run, tmp_path):
+    report, written = run
+    text = written.read_text()
+    assert "## Spectral clustering" in text and "## Reduction of the SBM networks" in text and "## Targets" in text
+    assert "| 3000 | sklearn-amg |" in text
+    saved = tmp_path / "bench.json"
+    saved.write_text(json.dumps(report))
+    again = tmp_path / "again.md"
+    subprocess.run([sys.executable, str(SCRIPT), "--render", str(saved), "--markdown", str(again)], check=True,
+                   timeout=120)
+    assert again.read_text() == text
 
 
 def test_suites_embedded(report):

@@ -51,10 +51,10 @@ def test_inertia_embedding_solves_the_weighted_problem():
 def test_sparse_eigensolver_path_matches_dense():
     sample = sbm341(400, 4)
     dense = spectral_clustering(sample.laplacian, 3, eigen_method="dense")
-    lobpcg = spectral_clustering(sample.laplacian, 3, eigen_method="lobpcg")
-    np.testing.assert_allclose(lobpcg.eigenvalues_, dense.eigenvalues_, rtol=1e-6,
+    amg = spectral_clustering(sample.laplacian, 3, eigen_method="amg")
+    np.testing.assert_allclose(amg.eigenvalues_, dense.eigenvalues_, rtol=1e-6,
                                atol=1e-12 * spla.norm(sample.laplacian, 1))
-    assert np.array_equal(lobpcg.labels_, dense.labels_)
+    assert np.array_equal(amg.labels_, dense.labels_)
 
 
 def test_kmeans_plus_plus_restarts_succeed_on_sbm_draws():
@@ -135,6 +135,28 @@ def test_kmeans_subsample_path():
     X = centres[truth] + 0.1 * rng.standard_normal((3000, 2))
     labels, _ = kmeans_labels(X, 3, sample_limit=200, random_state=0)
     assert misclassification_rate(truth, labels) == 0.0
+
+
+def test_kmeans_subsample_is_reproducible_with_the_seed_and_assigns_every_row():
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((6, 4)) * 3.0
+    truth = rng.integers(0, 6, 5000)
+    X = centres[truth] + 0.3 * rng.standard_normal((5000, 4))
+    first, _ = kmeans_labels(X, 6, sample_limit=500, random_state=11)
+    again, _ = kmeans_labels(X, 6, sample_limit=500, random_state=11)
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (5000,) and np.bincount(first).size == 6
+    assert misclassification_rate(truth, first) < 0.01
+
+
+def test_kmeans_reaches_the_optimum_scikit_learn_finds():
+    from sklearn.cluster import KMeans
+
+    sample = sbm341(200, 6)
+    X = spectral_clustering(sample.laplacian, 3).embedding_
+    ours, _ = kmeans_labels(X, 3, random_state=0)
+    theirs = KMeans(3, n_init=10, random_state=0).fit(X).labels_
+    assert misclassification_rate(theirs, ours) == 0.0
 
 
 def test_misclassification_rate_matches_up_to_renaming():

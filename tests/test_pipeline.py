@@ -132,7 +132,7 @@ def _count_calls(monkeypatch, module, name):
     original = getattr(module, name)
 
     def counting(*args, **kwargs):
-        calls.append(args)
+        calls.append((args, kwargs))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(module, name, counting)
@@ -143,13 +143,13 @@ def _count_calls(monkeypatch, module, name):
 def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, iceland, embedding):
     from gridcoherence.models import embedding as embeddings
 
-    laplacian_solves = _count_calls(monkeypatch, embeddings, "smallest_eigenpairs")
-    pencil_solves = _count_calls(monkeypatch, embeddings, "_generalized_smallest")
+    solves = _count_calls(monkeypatch, embeddings, "smallest_eigenpairs")
     reductor = gc.CoherencyReductor(iceland, embedding=embedding)
     results = [reductor.reduce(k) for k in (3, 2, None, 4)]
     results.append(reductor.reduce(partition=results[0].labels))
-    assert len(laplacian_solves) == 1
-    assert len(pencil_solves) == (embedding == "inertia")
+    weights = [kwargs["weight"] for _, kwargs in solves]
+    assert sum(w is None for w in weights) == 1  # L's eigenpairs
+    assert sum(w is not None for w in weights) == (embedding == "inertia")  # the M^{-1} L pencil's
     # ... and every reduction equals a fresh one made from scratch.
     assert [r.n_clusters for r in results] == [3, 2, results[2].n_clusters, 4, 3]
     fresh = gc.reduce_network(iceland, 3, embedding=embedding)  # computes only the 4 pairs it needs
@@ -159,12 +159,11 @@ def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, ice
     np.testing.assert_allclose(results[0].structure.reduced_laplacian, Lk, rtol=1e-9, atol=1e-12 * np.abs(Lk).max())
 
 
-def test_structure_preserving_reduction_validates_the_laplacian_once(monkeypatch):
+def test_the_laplacian_is_validated_once_when_the_model_is_built_and_trusted_by_the_reduction(monkeypatch):
     import sys
 
     from gridcoherence.models import laplacian
 
-    model, _ = _sbm_model(80, 1)
     calls = []
     original = laplacian.validate_laplacian
 
@@ -175,13 +174,29 @@ def test_structure_preserving_reduction_validates_the_laplacian_once(monkeypatch
     for module in list(sys.modules.values()):  # every module that imported the function
         if getattr(module, "validate_laplacian", None) is original:
             monkeypatch.setattr(module, "validate_laplacian", counting)
-    for arguments in ({"k": 3}, {}, {"partition": [np.arange(20), np.arange(20, 60), np.arange(60, 80)]},
-                      {"k": 3, "embedding": "inertia"}):
+    model, _ = _sbm_model(80, 1)
+    assert calls == [(80, 80)]
+    for reduce, arguments in ((gc.structure_preserving_reduction, {"k": 3}), (gc.structure_preserving_reduction, {}),
+                              (gc.structure_preserving_reduction,
+                               {"partition": [np.arange(20), np.arange(20, 60), np.arange(60, 80)]}),
+                              (gc.structure_preserving_reduction, {"k": 3, "embedding": "inertia"}),
+                              (gc.reduce_network, {"k": 3, "order": 1}), (gc.reduce_network, {"order": 1})):
         calls.clear()
-        reduced = gc.structure_preserving_reduction(model, **arguments)
-        assert reduced.n == 3
-        # The k x k L_k is validated too, when it becomes the reduced NetworkModel's Laplacian.
-        assert calls.count((80, 80)) == 1, arguments
+        reduced = reduce(model, **arguments)
+        assert reduced.n_clusters == 3
+        # Only the k x k L_k is validated, when it becomes the reduced NetworkModel's Laplacian.
+        assert (80, 80) not in calls and (3, 3) in calls, arguments
+
+
+def test_a_model_allowed_to_be_disconnected_is_still_refused_by_the_reduction():
+    from gridcoherence.models.laplacian import DisconnectedNetworkError
+
+    L = gc.build_laplacian([(0, 1), (1, 2), (3, 4)], allow_disconnected=True)
+    model = gc.NetworkModel(gc.SwingTurbineNodes(m=np.ones(5), d=np.full(5, 0.1)), L, allow_disconnected=True)
+    with pytest.raises(DisconnectedNetworkError, match="2 components"):
+        gc.structure_preserving_reduction(model, 2)
+    with pytest.raises(DisconnectedNetworkError):
+        gc.CoherencyReductor(model)
 
 
 def _sbm_model(n, seed):

@@ -119,7 +119,7 @@ class Case:
 
         n = self.model.n
         k = min(k, n)
-        cache = EigenpairCache(self.model.laplacian, inertia=self.model.inertia)
+        cache = EigenpairCache.for_model(self.model)
         values = cache.eigenpairs("laplacian", max(k, suggestion_count(n))).values
         embedding = default_embedding(self.model.nodes.inertia)
         gaps = np.diff(values[:k])

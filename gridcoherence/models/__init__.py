@@ -38,7 +38,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "embedding": ["EMBEDDINGS", "EigenpairCache", "default_embedding", "suggest_k_for"],
         "laplacian": [
             "build_laplacian", "validate_laplacian", "laplacian_components", "smallest_eigenpairs",
-            "algebraic_connectivity", "DisconnectedNetworkError", "LaplacianSpectrum"
+            "eigenvalue_error_bounds", "algebraic_connectivity", "DisconnectedNetworkError",
+            "LaplacianSpectrum"
         ],
         "lti": [
             "as_continuous_statespace", "as_stable_weight", "dc_gain", "stable_unstable_split",

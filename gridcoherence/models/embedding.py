@@ -26,12 +26,9 @@ the same eigenvalues everywhere (:func:`suggest_k_for`).
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from .eigengap import DEFAULT_MAX_CLUSTERS, suggest_k, suggestion_count
-from .laplacian import DENSE_EIGEN_LIMIT, LaplacianSpectrum, smallest_eigenpairs, validate_laplacian
+from .laplacian import DisconnectedNetworkError, laplacian_components, smallest_eigenpairs, validate_laplacian
 
 __all__ = ["EMBEDDINGS", "EigenpairCache", "default_embedding", "suggest_k_for"]
 
@@ -100,30 +97,6 @@ def suggest_k_for(cache, embedding, max_clusters=DEFAULT_MAX_CLUSTERS):
     return suggest_k(values, max_clusters, laplacian_eigenvalues=laplacian)
 
 
-def _generalized_smallest(L, weight, count, eigen_method, random_state):
-    """The ``count`` smallest pairs of L v = lambda diag(weight) v, v^T diag(weight) v = I.
-
-    The constant vector is in the kernel for any positive weight. Dense LAPACK for
-    n <= DENSE_EIGEN_LIMIT; otherwise LOBPCG on the generalized pencil with a Jacobi
-    preconditioner and the constant vector as a constraint.
-    """
-    n = L.shape[0]
-    ones = np.ones((n, 1)) / np.sqrt(weight.sum())
-    if eigen_method == "dense" or (eigen_method == "auto" and n <= DENSE_EIGEN_LIMIT) or count >= n - 1:
-        values, vectors = sla.eigh(L.toarray(), np.diag(weight), subset_by_index=[0, count - 1])
-        return values, vectors, "dense"
-    if count == 1:
-        return np.zeros(1), ones, "lobpcg"
-    rng = np.random.default_rng(random_state)
-    block = min(n - 1, max(2 * (count - 1), count + 3))
-    diag = L.diagonal()
-    preconditioner = sp.diags(1.0 / np.where(diag > 0, diag, 1.0))
-    values, vectors = spla.lobpcg(L, rng.standard_normal((n, block)), B=sp.diags(weight),
-                                  M=preconditioner, Y=ones, tol=1e-5, maxiter=2000, largest=False)
-    order = np.argsort(values)[: count - 1]
-    return np.r_[0.0, values[order]], np.hstack([ones, vectors[:, order]]), "lobpcg"
-
-
 def _embedding_weight(L, variant, inertia):
     if variant == "laplacian":
         return None
@@ -145,23 +118,14 @@ def _embedding_weight(L, variant, inertia):
     return weight
 
 
-def _embedding_eigenpairs(L, count, variant, inertia, eigen_method, random_state):
+def _embedding_eigenpairs(L, count, variant, inertia, eigen_method, random_state, start):
     """``count`` smallest eigenpairs of the variant's problem, first vector constant positive.
 
     ``L`` is a validated connected Laplacian (CSR). Negative edge weights are accepted as
     long as L stays positive semidefinite: a negative eigenvalue raises.
     """
-    weight = _embedding_weight(L, variant, inertia)
-    if weight is None:
-        return smallest_eigenpairs(L, count, method=eigen_method, random_state=random_state)
-    values, vectors, method = _generalized_smallest(L, weight, count, eigen_method, random_state)
-    scale = max(1.0, float(abs(L).sum(axis=1).max()) / float(weight.min()))
-    if values.min() < -1e-8 * scale:
-        raise ValueError(f"the {variant!r} problem has a negative eigenvalue {values.min():.3g}: "
-                         "the Laplacian is not positive semidefinite")
-    values[0] = 0.0  # the kernel is exactly the constant vector (connected graph)
-    vectors[:, 0] = np.abs(vectors[:, 0])
-    return LaplacianSpectrum(values, vectors, method)
+    return smallest_eigenpairs(L, count, weight=_embedding_weight(L, variant, inertia), method=eigen_method,
+                               random_state=random_state, start=start)
 
 
 class EigenpairCache:
@@ -172,6 +136,8 @@ class EigenpairCache:
     use and hands the same ones to every later reduction of the network
     (:class:`~gridcoherence.reduction.pipeline.CoherencyReductor` keeps one, and
     :meth:`~gridcoherence.cases.loader.Case.spectrum_summary` uses one for its suggestion).
+    The ``"amg"`` solver starts from the eigenvectors already computed (of any embedding:
+    on a network with coherent groups they span nearly the same slow subspace).
 
     Parameters
     ----------
@@ -198,8 +164,32 @@ class EigenpairCache:
     """
 
     def __init__(self, laplacian, *, inertia=None, eigen_method="auto", random_state=0, min_count=1):
-        self.laplacian = validate_laplacian(laplacian, allow_negative_weights=True)
-        self.n = self.laplacian.shape[0]
+        self._setup(validate_laplacian(laplacian, allow_negative_weights=True), inertia, eigen_method,
+                    random_state, min_count)
+
+    @classmethod
+    def for_model(cls, model, *, eigen_method="auto", random_state=0, min_count=1):
+        """The cache of a :class:`~gridcoherence.models.network.NetworkModel`, trusting its Laplacian.
+
+        The model validated its Laplacian when it was built; only connectedness is
+        checked here, and only when the model was built with ``allow_disconnected=True``.
+
+        Raises
+        ------
+        DisconnectedNetworkError
+            The network has several components (reduce each on its own).
+        """
+        if model.allow_disconnected and model.n > 1:
+            components = laplacian_components(model.laplacian)
+            if len(components) > 1:
+                raise DisconnectedNetworkError(components)
+        cache = cls.__new__(cls)
+        cache._setup(model.laplacian, model.inertia, eigen_method, random_state, min_count)
+        return cache
+
+    def _setup(self, laplacian, inertia, eigen_method, random_state, min_count):
+        self.laplacian = laplacian
+        self.n = laplacian.shape[0]
         self.inertia = inertia
         self.eigen_method = eigen_method
         self.random_state = random_state
@@ -222,7 +212,10 @@ class EigenpairCache:
         count = min(self.n, int(count))
         spectrum = self._computed.get(embedding)
         if spectrum is None or spectrum.values.size < count:
+            known = [s for s in (spectrum, *self._computed.values()) if s is not None]
+            start = max(known, key=lambda s: s.values.size).vectors if known else None
             spectrum = _embedding_eigenpairs(self.laplacian, min(self.n, max(count, self.min_count)),
-                                             embedding, self.inertia, self.eigen_method, self.random_state)
+                                             embedding, self.inertia, self.eigen_method, self.random_state,
+                                             start)
             self._computed[embedding] = spectrum
         return spectrum

@@ -9,6 +9,7 @@ spectral clustering and the structure-preserving reduction (Algorithm 1).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import networkx as nx
@@ -18,11 +19,14 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .eigengap import DEGENERACY_RTOL
+
 __all__ = [
     "build_laplacian",
     "validate_laplacian",
     "laplacian_components",
     "smallest_eigenpairs",
+    "eigenvalue_error_bounds",
     "algebraic_connectivity",
     "DisconnectedNetworkError",
     "LaplacianSpectrum",
@@ -202,136 +206,273 @@ def build_laplacian(source, *, n=None, weight="weight", nodelist=None, allow_dis
 
 @dataclass(frozen=True)
 class LaplacianSpectrum:
-    """The k smallest eigenpairs of a Laplacian, ascending.
+    """The k smallest eigenpairs of a Laplacian (or of its pencil with a positive diagonal), ascending.
 
     Attributes
     ----------
     values : ndarray, shape (k,)
     vectors : ndarray, shape (n, k)
-        Orthonormal columns; for a connected graph the first is +1/sqrt(n).
+        Orthonormal columns (B-orthonormal, v^T diag(weight) v = I, for a pencil); for a
+        connected graph the first is the positive constant vector.
     method : str
-        "dense", "shift-invert", "lanczos" or "lobpcg".
+        The solver that produced them: "dense", "amg", "shift-invert" or "lanczos".
+    residual_norms : ndarray, shape (k,)
+        The accuracy reached: ||S u_i - lambda_i u_i||_2 for the unit vectors u_i =
+        diag(weight)^{1/2} v_i of the symmetric form S = diag(weight)^{-1/2} L
+        diag(weight)^{-1/2} (S = L without a weight). Some eigenvalue of L lies within
+        ``residual_norms[i]`` of ``values[i]`` (Weyl), and within residual^2 / gap when the
+        gap to the rest of the spectrum is known (Kato-Temple).
     """
 
     values: np.ndarray
     vectors: np.ndarray
     method: str
+    residual_norms: np.ndarray
 
 
-def smallest_eigenpairs(L, k, *, method="auto", tol=1e-10, random_state=0):
-    """The k smallest eigenpairs of a symmetric PSD Laplacian.
+#: Relative accuracy of the eigenvalues the iterative solvers accept: a hundred times
+#: finer than the coincidence tolerance of the eigengap check
+#: (:data:`~gridcoherence.models.eigengap.DEGENERACY_RTOL`), so that check compares
+#: eigenvalues, not solver error.
+EIGENVALUE_RTOL = 1e-2 * DEGENERACY_RTOL
+
+#: Mean number of stored entries per row up to which the ARPACK fallback factorises
+#: (shift-invert); above it (dense random graphs, where the LU fills in) it uses Lanczos.
+SHIFT_INVERT_MAX_ROW_NNZ = 17
+
+EIGEN_METHODS = ("auto", "dense", "amg", "shift-invert", "lanczos")
+
+
+def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_state=0, start=None):
+    """The k smallest eigenpairs of a Laplacian, or of the pencil L v = lambda diag(weight) v.
+
+    ``L`` is trusted to be a symmetric positive semidefinite Laplacian whose kernel is the
+    constant vector (a connected graph; :func:`validate_laplacian`). With a positive
+    ``weight`` the problem is solved in its symmetric form S = W^{-1/2} L W^{-1/2}
+    (W = diag(weight)), whose kernel is W^{1/2} 1.
 
     Parameters
     ----------
     L : sparse matrix or ndarray, shape (n, n)
     k : int
         1 <= k <= n.
-    method : {"auto", "dense", "shift-invert", "lanczos", "lobpcg"}
-        ``auto``: dense LAPACK for n <= 2000; shift-invert Lanczos (sparse LU of
-        L + sigma I, sigma > 0 small, so the zero eigenvalue is harmless) when the mean
-        degree is at most 16, where fill-in stays small (grid-like networks); otherwise
-        (dense random graphs, whose low spectrum is well separated from the bulk)
-        ``lanczos``: implicitly restarted Lanczos (ARPACK, smallest algebraic) on L with
-        the constant vector deflated by a rank-one shift, no factorisation. ``lobpcg``:
-        LOBPCG with a Jacobi preconditioner and the constant vector as a constraint
-        (slower when lambda_k sits in the bulk: every block vector must converge).
+    weight : ndarray of shape (n,), optional
+        Positive diagonal of B (node inertias, weighted degrees); B = I when omitted.
+    method : {"auto", "dense", "amg", "shift-invert", "lanczos"}
+        ``auto``: dense LAPACK for n <= 2000; beyond, shift-invert up to
+        :data:`SHIFT_INVERT_MAX_ROW_NNZ` stored entries per row (grid-like networks, where
+        the LU fill-in stays small), Lanczos above (dense random graphs, whose low
+        spectrum stands apart from the bulk). ``shift-invert``: Lanczos (ARPACK) on
+        (S + sigma I)^{-1} with a sparse LU, sigma > 0 small. ``lanczos``: implicitly
+        restarted Lanczos (ARPACK, smallest algebraic) on S, no factorisation. ``amg``:
+        LOBPCG preconditioned by smoothed-aggregation algebraic multigrid (pyamg, as
+        scikit-learn's ``eigen_solver="amg"``) with the kernel vector deflated exactly (a
+        constraint of the iteration); it stops only when every eigenvalue is accurate to
+        :data:`EIGENVALUE_RTOL` relative by the residual bounds
+        (:func:`eigenvalue_error_bounds`: residual^2 / gap for a cluster of close
+        eigenvalues, so the eigengap check compares eigenvalues, not solver error), and
+        falls back to ``auto``'s ARPACK choice when three rounds do not get there. It is
+        not ``auto``'s choice: on the benchmark graphs (scripts/bench.py) its multigrid
+        setup on dense random graphs costs more than Lanczos altogether, and on
+        grid-like ones, whose lambda_2 is 1e-9 of ||L||, LOBPCG cannot reach that
+        relative accuracy where shift-invert does.
     tol : float
-        Eigenvalue tolerance for the iterative methods.
+        ARPACK's relative eigenvalue tolerance.
     random_state : int
         Seed of the iterative methods' start vectors.
+    start : ndarray of shape (n, j), optional
+        Approximate eigenvectors (of this or a nearby problem) to start ``amg`` from, e.g.
+        those of another embedding of the same network; the block is completed with
+        random vectors. The ARPACK methods ignore it: a start vector built from them
+        saved nothing at 10^5 SBM nodes.
 
     Returns
     -------
     LaplacianSpectrum
-        ``values[0]`` is exactly 0: a Laplacian's rows sum to zero, so the constant vector
-        is an eigenvector with eigenvalue 0 by construction, and every path (dense,
-        Lanczos, LOBPCG, shift-invert) reports it as 0 rather than as solver round-off.
-        Eigenvectors of a connected graph are oriented so the first is +1/sqrt(n).
+        ``values[0]`` is exactly 0: the kernel vector is an eigenvector with eigenvalue 0
+        by construction (L 1 = 0), and every path reports it as 0 rather than as solver
+        round-off. ``residual_norms`` say how accurate the pairs are. Eigenvectors are
+        oriented so the first entry of significant size is positive.
+
+    Raises
+    ------
+    ValueError
+        A negative eigenvalue (L is not positive semidefinite) or a smallest eigenvalue
+        that is not 0 (not a Laplacian).
+
+    Examples
+    --------
+    >>> L = build_laplacian([(0, 1), (1, 2), (2, 3)])  # path graph: 2 - 2 cos(j pi / 4)
+    >>> spectrum = smallest_eigenpairs(L, 3)
+    >>> spectrum.values.round(6).tolist(), spectrum.method, bool(spectrum.residual_norms.max() < 1e-12)
+    ([0.0, 0.585786, 2.0], 'dense', True)
     """
     L = sp.csr_matrix(L, dtype=float)
     n = L.shape[0]
     if not 1 <= k <= n:
         raise ValueError(f"k must be between 1 and n = {n}, got {k}")
+    if method not in EIGEN_METHODS:
+        raise ValueError(f"unknown eigen method {method!r}; use one of {EIGEN_METHODS}")
+    if weight is None:
+        root, S = None, L
+        kernel = np.full(n, 1.0 / np.sqrt(n))
+    else:
+        weight = np.asarray(weight, dtype=float)
+        if weight.shape != (n,):
+            raise ValueError(f"weight must have shape ({n},), got {weight.shape}")
+        bad = np.flatnonzero(~(np.isfinite(weight) & (weight > 0)))
+        if bad.size:
+            raise ValueError(f"weight must be finite and positive at every node; node {int(bad[0])} has "
+                             f"{float(weight[bad[0]])!r}")
+        root = np.sqrt(weight)
+        S = (sp.diags(1.0 / root) @ L @ sp.diags(1.0 / root)).tocsr()
+        kernel = root / np.linalg.norm(root)
+    scale = max(1.0, float(abs(S).sum(axis=1).max()))  # Gershgorin bound of ||S||
     if method == "auto":
-        if n <= DENSE_EIGEN_LIMIT:
-            method = "dense"
-        elif L.nnz / n <= 17:
-            method = "shift-invert"
-        else:
-            method = "lanczos"
+        method = "dense" if n <= DENSE_EIGEN_LIMIT else _arpack_method(S)
     rng = np.random.default_rng(random_state)
     if method == "dense" or k >= n - 1:
-        values, vectors = sla.eigh(L.toarray(), subset_by_index=[0, k - 1])
+        values, U = sla.eigh(S.toarray(), subset_by_index=[0, k - 1])
         method = "dense"
-    elif method == "shift-invert":
-        scale = float(np.max(np.abs(L.diagonal()))) or 1.0
-        sigma = 1e-6 * scale
-        values, vectors = spla.eigsh(L, k=k, sigma=-sigma, which="LM", tol=tol,
-                                     v0=rng.standard_normal(n))
-    elif method == "lanczos":
-        values, vectors = _lanczos_smallest(L, k, tol, rng)
-    elif method == "lobpcg":
-        values, vectors = _lobpcg_smallest(L, k, tol, rng)
+    elif k == 1:
+        values, U = np.zeros(1), kernel[:, None]
     else:
-        raise ValueError(f"unknown eigen method {method!r}")
+        found = None
+        if method == "amg":
+            guess = None if start is None else (start if root is None else start * root[:, None])
+            found = _amg_lobpcg(S, kernel, k, scale, rng, guess)
+            if found is None:
+                method = _arpack_method(S)
+        if found is not None:
+            values, U = found
+        elif method == "shift-invert":
+            sigma = 1e-6 * float(np.max(np.abs(S.diagonal()))) or 1e-6
+            values, U = spla.eigsh(S, k=k, sigma=-sigma, which="LM", tol=tol, v0=rng.standard_normal(n))
+        else:
+            values, U = _lanczos_smallest(S, kernel, k, tol, rng.standard_normal(n))
     order = np.argsort(values)
-    values, vectors = values[order], vectors[:, order]
-    # L 1 = 0 by construction, so lambda_1 is exactly 0 for every Laplacian; the solvers'
-    # round-off (1e-13 relative, of either sign) is not a property of the network.
-    scale = max(1.0, float(abs(L).sum(axis=1).max()))
+    values, U = values[order], U[:, order]
+    if values[0] < -1e-8 * scale:
+        raise ValueError(f"the problem has a negative eigenvalue {values[0]:.3g}: the Laplacian is not "
+                         "positive semidefinite")
     if abs(values[0]) > 1e-8 * scale:
         raise ValueError(f"smallest eigenvalue {values[0]:.3g} is not 0: the matrix is not a Laplacian "
                          "(rows must sum to zero)")
+    # L 1 = 0 by construction, so lambda_1 is exactly 0 for every Laplacian; the solvers'
+    # round-off (1e-13 relative, of either sign) is not a property of the network.
     values[0] = 0.0
-    # Orient the Fiedler-type vectors deterministically: first nonzero entry positive.
+    residual_norms = np.linalg.norm(S @ U - U * values, axis=0)
+    vectors = U if root is None else U / root[:, None]
+    # Orient deterministically: the first entry of significant size positive.
     for c in range(vectors.shape[1]):
         pivot = vectors[np.argmax(np.abs(vectors[:, c]) > 1e-12 * np.abs(vectors[:, c]).max()), c]
         if pivot < 0:
             vectors[:, c] *= -1.0
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
         raise ArithmeticError("eigensolver returned non-finite eigenpairs")
-    return LaplacianSpectrum(values, vectors, method)
+    return LaplacianSpectrum(values, vectors, method, residual_norms)
 
 
-def _lanczos_smallest(L, k, tol, rng):
-    """Lanczos (ARPACK, smallest algebraic) for the k smallest pairs, constant vector deflated.
+def _arpack_method(S):
+    """ARPACK's variant for S: shift-invert when its LU stays sparse (grid-like), else plain Lanczos."""
+    return "shift-invert" if S.nnz / S.shape[0] <= SHIFT_INVERT_MAX_ROW_NNZ else "lanczos"
 
-    L + sigma 1 1^T / n with sigma above the spectrum (Gershgorin: twice the largest
-    degree) moves the zero eigenvalue to the top, so the k - 1 smallest pairs of the
-    shifted operator are lambda_2..lambda_k of L with vectors orthogonal to 1, and the
-    exact constant vector is prepended. One sparse product per iteration, no
-    factorisation: suited to dense random graphs, where shift-invert fills in.
+
+def _lanczos_smallest(S, kernel, k, tol, v0):
+    """Lanczos (ARPACK, smallest algebraic) for the k smallest pairs of S, the kernel exact.
+
+    One sparse product per iteration, no factorisation: suited to dense random graphs,
+    whose low spectrum is well separated from the bulk and where shift-invert fills in.
+    The zero eigenvalue is the extreme one and converges first; its Ritz vector is
+    replaced by the exact kernel vector.
     """
-    n = L.shape[0]
-    ones = np.full((n, 1), 1.0 / np.sqrt(n))
-    if k == 1:
-        return np.zeros(1), ones
-    sigma = 2.0 * float(np.max(np.abs(L.diagonal()))) + 1.0
-    shifted = spla.LinearOperator(
-        L.shape, matvec=lambda x: L @ x + (sigma / n) * np.sum(x, axis=0), dtype=float)
-    values, vectors = spla.eigsh(shifted, k=k - 1, which="SA", tol=tol, v0=rng.standard_normal(n))
-    return np.r_[0.0, values], np.hstack([ones, vectors])
+    values, vectors = spla.eigsh(S, k=k, which="SA", tol=tol, v0=v0)
+    order = np.argsort(values)
+    values, vectors = values[order], vectors[:, order]
+    vectors[:, 0] = kernel
+    return values, vectors
 
 
-def _lobpcg_smallest(L, k, tol, rng):
-    """LOBPCG for the k smallest eigenpairs with the constant vector deflated.
+def eigenvalue_error_bounds(values, residual_norms):
+    """Bounds on the eigenvalue errors of Ritz pairs from their residual norms.
 
-    The constant vector is an exact eigenvector (eigenvalue 0) of any Laplacian; for a
-    connected graph it is the only one, so it is passed as a constraint and the
-    remaining k-1 pairs are computed in its orthogonal complement.
+    Ritz values closer than the sum of their residuals cannot be told apart at that
+    accuracy and form a cluster; a cluster's error is at most min(r, r^2 / delta), with r
+    the root sum of its squared residuals and delta its distance to the nearest value
+    outside it (Kato-Temple; Weyl's r alone for the last cluster, whose gap to the
+    uncomputed rest is unknown).
+
+    Parameters
+    ----------
+    values : ndarray, shape (m,)
+        Ritz values, ascending.
+    residual_norms : ndarray, shape (m,)
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> eigenvalue_error_bounds(np.array([1.0, 1.0 + 1e-9, 5.0]), np.array([1e-6, 1e-6, 1e-6])).round(13).tolist()
+    [5e-13, 5e-13, 1e-06]
     """
-    n = L.shape[0]
-    ones = np.full((n, 1), 1.0 / np.sqrt(n))
-    diag = L.diagonal()
-    preconditioner = sp.diags(1.0 / np.where(diag > 0, diag, 1.0))
-    if k == 1:
-        return np.zeros(1), ones
-    block = min(n - 1, max(2 * (k - 1), k - 1 + 4))
+    m = values.size
+    bounds = residual_norms.astype(float).copy()
+    first = 0
+    while first < m:
+        last = first
+        while last + 1 < m and values[last + 1] - values[last] <= residual_norms[last] + residual_norms[last + 1]:
+            last += 1
+        if last + 1 < m:
+            r = float(np.sqrt(np.sum(residual_norms[first:last + 1] ** 2)))
+            gap = values[last + 1] - values[last]
+            if first > 0:
+                gap = min(gap, values[first] - values[first - 1])
+            bounds[first:last + 1] = min(r, r * r / gap)
+        first = last + 1
+    return bounds
+
+
+def _amg_lobpcg(S, kernel, k, scale, rng, start):
+    """LOBPCG with an algebraic multigrid preconditioner: the k smallest pairs, or None.
+
+    The kernel vector is a constraint (Y), so the block converges to lambda_2.. in its
+    orthogonal complement. The residual tolerance starts at 1e-6 ||S|| and is tightened
+    (from the current block) until :func:`eigenvalue_error_bounds` put every wanted
+    eigenvalue within :data:`EIGENVALUE_RTOL` of the truth; None when three rounds do
+    not get there (the caller falls back to ARPACK).
+    """
+    import pyamg
+
+    n = S.shape[0]
+    # The singular S is shifted for the multigrid hierarchy only (as scikit-learn does):
+    # the smoothed-aggregation theory needs a nonsingular matrix; the kernel vector is
+    # the near-nullspace candidate of the aggregation.
+    shift = 1e-5 * float(np.mean(S.diagonal()))
+    hierarchy = pyamg.smoothed_aggregation_solver((S + shift * sp.identity(n, format="csr")).tocsr(),
+                                                  B=kernel[:, None])
+    preconditioner = hierarchy.aspreconditioner(cycle="V")
+    block = min(n - 2, k - 1 + max(3, (k - 1) // 2))
     X = rng.standard_normal((n, block))
-    values, vectors = spla.lobpcg(L, X, M=preconditioner, Y=ones, tol=np.sqrt(tol),
-                                  maxiter=2000, largest=False)
-    order = np.argsort(values)[: k - 1]
-    return np.r_[0.0, values[order]], np.hstack([ones, vectors[:, order]])
+    if start is not None:
+        guess = start[:, 1:block + 1]
+        X[:, :guess.shape[1]] = guess
+    tolerance = 1e-6 * scale
+    wanted = slice(0, k - 1)
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Exited at iteration ...": judged below
+            values, X = spla.lobpcg(S, X, M=preconditioner, Y=kernel[:, None], tol=tolerance, maxiter=300,
+                                    largest=False)
+        order = np.argsort(values)
+        values, X = values[order], X[:, order]
+        residual_norms = np.linalg.norm(S @ X - X * values, axis=0)
+        bounds = eigenvalue_error_bounds(np.r_[0.0, values], np.r_[0.0, residual_norms])[1:]
+        if np.all(bounds[wanted] <= EIGENVALUE_RTOL * np.abs(values[wanted])):
+            return np.r_[0.0, values[wanted]], np.hstack([kernel[:, None], X[:, wanted]])
+        tolerance = max(1e-3 * tolerance, 1e-13 * scale)
+    return None
 
 
 def algebraic_connectivity(L, **kwargs):

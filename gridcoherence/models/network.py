@@ -77,7 +77,8 @@ class NetworkModel:
     coupling : "1/s", "1", Coupling or python-control system
         The coupling dynamics f(s). Default 1/s (power networks).
     allow_disconnected, allow_negative_weights : bool
-        Passed to the Laplacian validation.
+        Passed to the Laplacian validation, and kept as attributes: what the validated
+        Laplacian is known to satisfy.
     node_names : sequence of str, optional
     name : str, optional
 
@@ -120,6 +121,8 @@ class NetworkModel:
             raise ValueError(
                 f"the Laplacian has {self.laplacian.shape[0]} nodes but {self.nodes.n} node models were given"
             )
+        self.allow_disconnected = bool(allow_disconnected)
+        self.allow_negative_weights = bool(allow_negative_weights)
         self.coupling = as_coupling(coupling)
         self.n = self.nodes.n
         if node_names is not None:

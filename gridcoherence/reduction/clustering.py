@@ -9,9 +9,12 @@ eigenvectors of L itself) is what the dissertation's Algorithm 1 uses and stays 
 module's default, while the reduction pipeline clusters the inertia embedding M^{-1} L
 of machines by default (:func:`~gridcoherence.models.embedding.default_embedding`).
 An :class:`~gridcoherence.models.embedding.EigenpairCache` keeps what was computed for
-one network, so several reductions of it share one eigensolve. k-means uses k-means++ seeding with several
-seeded restarts (a single random start fails in about a quarter of the draws of the
-(3.41) SBM at n = 80). When the user does not give k it is
+one network, so several reductions of it share one eigensolve. k-means (numpy: k-means++
+seeding and Lloyd iterations; scikit-learn's ``KMeans`` spent some 40 ms per restart setting
+up its thread pools, most of a 100-machine reduction) uses several seeded restarts (a single
+random start fails in about a quarter of the draws of the (3.41) SBM at n = 80); beyond
+:data:`KMEANS_SAMPLE_LIMIT` rows the restarts run on a seeded subsample and one pass assigns
+every node. When the user does not give k it is
 :func:`~gridcoherence.models.eigengap.suggest_k` on the clustered embedding's
 eigenvalues, the package's one eigengap rule; a known partition (e.g. control areas)
 can be passed to the reduction instead of clustering.
@@ -37,7 +40,8 @@ __all__ = [
 
 #: Above this many nodes k-means is fitted on a seeded subsample and every node is then
 #: assigned to its nearest centre: the restarts cost O(sample k d) instead of O(n k d).
-KMEANS_SAMPLE_LIMIT = 50_000
+#: 20,000 rows leave 200 per cluster at k = 100.
+KMEANS_SAMPLE_LIMIT = 20_000
 
 
 # ---------------------------------------------------------------------------- accuracy
@@ -106,7 +110,7 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
     O(n_init * iterations * min(n, sample_limit) * k * d) for the fit plus O(n k d)
     for the assignment.
     """
-    X = np.ascontiguousarray(X, dtype=float)
+    X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"X must be a non-empty (n, d) array, got shape {X.shape}")
     k = check_n_clusters(k, X.shape[0])
@@ -116,23 +120,77 @@ def kmeans_labels(X, k, *, n_init=10, random_state=0, sample_limit=KMEANS_SAMPLE
     return partition.labels, repaired
 
 
-def _kmeans(X, k, n_init, random_state, sample_limit=KMEANS_SAMPLE_LIMIT):
-    """:func:`kmeans_labels` on validated input: (Partition, number of refilled clusters)."""
-    # Imported here: scikit-learn costs ~0.8 s at start-up, which every CLI command paid.
-    from sklearn.cluster import KMeans
-    from sklearn.exceptions import ConvergenceWarning
+def _squared_distances(X, row_norms, centers):
+    """||x_i - c_j||^2 for every row and centre (n, k), clipped at 0 against round-off."""
+    distances = row_norms[:, None] - 2.0 * (X @ centers.T) + np.einsum("ij,ij->i", centers, centers)[None, :]
+    return np.maximum(distances, 0.0, out=distances)
 
+
+def _kmeans_plus_plus(X, row_norms, k, rng):
+    """Greedy k-means++ seeding (Arthur and Vassilvitskii; 2 + log k trials per centre, as scikit-learn)."""
+    n = X.shape[0]
+    trials = 2 + int(np.log(k))
+    centers = np.empty((k, X.shape[1]))
+    centers[0] = X[rng.integers(n)]
+    closest = _squared_distances(X, row_norms, centers[:1])[:, 0]
+    for c in range(1, k):
+        total = closest.sum()
+        if total <= 0.0:  # fewer distinct rows than centres: any row will do
+            candidates = rng.integers(n, size=trials)
+        else:
+            candidates = np.minimum(np.searchsorted(np.cumsum(closest), rng.random(trials) * total), n - 1)
+        trial = np.minimum(closest[:, None], _squared_distances(X, row_norms, X[candidates]))
+        best = int(np.argmin(trial.sum(axis=0)))
+        centers[c] = X[candidates[best]]
+        closest = trial[:, best]
+    return centers
+
+
+def _lloyd(X, row_norms, centers, max_iter=300, tol=1e-4):
+    """Lloyd iterations from ``centers``: (labels, centres, inertia).
+
+    Stops when the centres move by at most ``tol`` times the mean per-feature variance
+    (scikit-learn's rule); an empty cluster keeps its centre.
+    """
+    threshold = tol * float(np.mean(np.var(X, axis=0)))
+    k = centers.shape[0]
+    for _ in range(max_iter):
+        labels = np.argmin(_squared_distances(X, row_norms, centers), axis=1)
+        counts = np.bincount(labels, minlength=k)
+        sums = np.zeros_like(centers)
+        np.add.at(sums, labels, X)
+        moved = centers.copy()
+        filled = counts > 0
+        moved[filled] = sums[filled] / counts[filled, None]
+        shift = float(np.sum((moved - centers) ** 2))
+        centers = moved
+        if shift <= threshold:
+            break
+    distances = _squared_distances(X, row_norms, centers)
+    labels = np.argmin(distances, axis=1)
+    return labels, centers, float(distances[np.arange(X.shape[0]), labels].sum())
+
+
+def _kmeans(X, k, n_init, random_state, sample_limit=KMEANS_SAMPLE_LIMIT):
+    """:func:`kmeans_labels` on validated input: (Partition, number of refilled clusters).
+
+    The restarts run on a seeded uniform subsample when n > ``sample_limit``; one final
+    pass assigns every row to its nearest centre. ``X`` may be a view (e.g. the first k
+    columns of the eigenvectors): only the subsample is copied.
+    """
     n = X.shape[0]
     rng = np.random.default_rng(random_state)
-    sample = np.sort(rng.choice(n, size=sample_limit, replace=False)) if n > sample_limit else None
-    model = KMeans(n_clusters=k, init="k-means++", n_init=n_init,
-                   random_state=int(rng.integers(2**31 - 1)))
-    with warnings.catch_warnings():
-        # "Number of distinct clusters found smaller than n_clusters": repaired below.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X if sample is None else X[sample])
-    labels = model.labels_ if sample is None else model.predict(X)
-    labels, repaired = _fill_empty_clusters(X, labels.astype(np.int64), model.cluster_centers_.copy(), k)
+    fitted = X[np.sort(rng.choice(n, size=sample_limit, replace=False))] if n > sample_limit else X
+    fitted_norms = np.einsum("ij,ij->i", fitted, fitted)
+    best = None
+    for _ in range(n_init):
+        run = _lloyd(fitted, fitted_norms, _kmeans_plus_plus(fitted, fitted_norms, k, rng))
+        if best is None or run[2] < best[2]:
+            best = run
+    labels, centers, _ = best
+    if fitted is not X:
+        labels = np.argmin(_squared_distances(X, np.einsum("ij,ij->i", X, X), centers), axis=1)
+    labels, repaired = _fill_empty_clusters(X, labels.astype(np.int64), centers.copy(), k)
     return Partition(labels), repaired
 
 
@@ -155,7 +213,7 @@ class SpectralClustering:
         k-means restarts (k-means++ seeding).
     eigen_method : str
         Passed to :func:`gridcoherence.models.laplacian.smallest_eigenpairs` ("auto",
-        "dense", "shift-invert", "lobpcg").
+        "dense", "amg", "shift-invert", "lanczos").
     random_state : int
         Seeds the eigensolver start block and k-means.
 
@@ -184,9 +242,9 @@ class SpectralClustering:
 
     Notes
     -----
-    Cost: the eigensolver (dense O(n^3) up to n = 2000; LOBPCG or shift-invert
+    Cost: the eigensolver (dense O(n^3) up to n = 2000; shift-invert or plain
     Lanczos, roughly O(nnz(L) k) per iteration, beyond) plus k-means, O(n k^2) per
-    iteration on at most 50,000 sampled rows and one O(n k^2) assignment.
+    iteration on at most 20,000 sampled rows and one O(n k^2) assignment.
 
     Examples
     --------
@@ -252,7 +310,7 @@ class SpectralClustering:
             k = self.suggested_k_
         check_eigengap(values, k)
         self.n_clusters_ = k
-        self.embedding_ = np.ascontiguousarray(spectrum.vectors[:, :k])
+        self.embedding_ = spectrum.vectors[:, :k]  # a view: no n x k copy
         self.partition_, self.n_empty_repaired_ = _kmeans(self.embedding_, k, self.n_init, self.random_state)
         self.labels_ = self.partition_.labels
         if self.n_empty_repaired_:

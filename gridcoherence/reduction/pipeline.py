@@ -474,8 +474,8 @@ class CoherencyReductor:
         self.embedding = embedding
         self.max_clusters = max_clusters
         self.random_state = random_state
-        self.eigenpairs = EigenpairCache(model.laplacian, inertia=model.inertia, eigen_method=eigen_method,
-                                         random_state=random_state, min_count=max_clusters + 1)
+        self.eigenpairs = EigenpairCache.for_model(model, eigen_method=eigen_method, random_state=random_state,
+                                                   min_count=max_clusters + 1)
 
     def structure(self, k=None, *, partition=None):
         """Algorithm 1's k-node network with the full aggregates (step 1 of :meth:`reduce`)."""

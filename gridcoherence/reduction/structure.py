@@ -433,10 +433,10 @@ def structure_preserving_reduction(model, k=None, *, partition=None, embedding="
     Notes
     -----
     Cost: the k + 1 smallest eigenpairs of L (the dominant term for large n: dense
-    O(n^3) up to n = 2000, LOBPCG / shift-invert Lanczos beyond), k-means (see
+    O(n^3) up to n = 2000, shift-invert or plain Lanczos beyond), k-means (see
     :func:`~gridcoherence.reduction.clustering.kmeans_labels`), then O(n k + k^3) for the
     refinement and L_k and O(n + turbines) per cluster for the aggregates. The Laplacian
-    is validated once; to reduce one network several times with one eigensolve use
+    is not validated again (the model did); to reduce one network several times with one eigensolve use
     :class:`~gridcoherence.reduction.pipeline.CoherencyReductor`.
 
     Examples
@@ -456,10 +456,10 @@ def structure_preserving_reduction(model, k=None, *, partition=None, embedding="
     if not isinstance(model, NetworkModel):
         raise TypeError(f"model must be a NetworkModel, got {type(model).__name__}")
     # Each component of a disconnected network must be reduced on its own (the zero
-    # eigenspace would otherwise be an arbitrary basis instead of 1/sqrt(n)): the cache
-    # validates, once, that L is a connected Laplacian.
-    cache = EigenpairCache(model.laplacian, inertia=model.inertia, eigen_method=eigen_method,
-                           random_state=random_state)
+    # eigenspace would otherwise be an arbitrary basis instead of 1/sqrt(n)). The model
+    # validated L when it was built; the cache trusts it and checks only connectedness,
+    # when the model was built with allow_disconnected=True.
+    cache = EigenpairCache.for_model(model, eigen_method=eigen_method, random_state=random_state)
     return _algorithm1(model, cache, k, partition=partition, embedding=embedding,
                        max_clusters=max_clusters, n_init=n_init, merge_rtol=merge_rtol)
 

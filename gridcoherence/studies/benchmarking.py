@@ -82,7 +82,7 @@ def environment():
     """Library versions, thread settings and machine facts for a benchmark report."""
     versions = {}
     for package in ("numpy", "scipy", "control", "slycot", "networkx", "pandapower", "pymor",
-                    "threadpoolctl", "gridcoherence"):
+                    "threadpoolctl", "scikit-learn", "pyamg", "gridcoherence"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -93,5 +93,7 @@ def environment():
         "cpu_count": os.cpu_count(),
         "versions": versions,
         "blas_threads_per_case": 1,
+        # The machine may be shared: the 1, 5 and 15 minute load averages when this was taken.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
     }
