@@ -407,7 +407,8 @@ class LiftedNetwork:
         """(inertia, eigenvalues, left, right) of the pencil (L, M), or None when not applicable.
 
         For networks of at least MODAL_MIN_NODES nodes with a symmetric Laplacian,
-        positive inertia and node dynamics uniform per inertia at MODAL_PROBE_FREQUENCY: S = M^{-1/2} L M^{-1/2} = U diag(lam) U^T once (dense, O(n^3)),
+        positive inertia and node dynamics uniform per inertia at MODAL_PROBE_FREQUENCY:
+        S = M^{-1/2} L M^{-1/2} = U diag(lam) U^T once (dense, O(n^3)),
         left = W M^{-1/2} U, right = U^T M^{-1/2} u0 (see :meth:`_modal_response`).
         """
         model = self.network
@@ -416,7 +417,7 @@ class LiftedNetwork:
         m = np.asarray(model.inertia, dtype=float)
         if m.shape != (model.n,) or not np.all(m > 0.0) or not np.all(np.isfinite(m)):
             return None
-        if not self._uniform_per_inertia(MODAL_PROBE_FREQUENCY, m):  # no O(n^3) eigendecomposition in vain
+        if self._uniform_per_inertia(MODAL_PROBE_FREQUENCY, m) is None:  # no O(n^3) eigendecomposition in vain
             return None
         L = model.laplacian
         L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
