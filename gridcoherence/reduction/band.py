@@ -746,11 +746,12 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
                     sampled_at.add(w)
         return rows[w]
 
-    sampled = np.array([errors(float(w))[objective] for w in grid])
-    peaks = [float(grid[i]) for i in _largest_local_maxima(sampled, REFINED_MAXIMA)]
+    on_grid = np.array([errors(float(w))[objective] for w in grid])
+    largest = _largest_local_maxima(on_grid, REFINED_MAXIMA)
+    peaks = [float(grid[i]) for i in largest]
     if refine and not undamped.size:  # with undamped poles the sup is inf: nothing to refine
-        for i in _largest_local_maxima(sampled, REFINED_MAXIMA):
-            if not np.isfinite(sampled[i]):  # an unbounded upper bound: nothing to maximise
+        for i in largest:
+            if not np.isfinite(on_grid[i]):  # an unbounded upper bound: nothing to maximise
                 continue
             lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
             found = sopt.minimize_scalar(lambda w: -errors(float(w))[objective], bounds=(lo, hi), method="bounded",
