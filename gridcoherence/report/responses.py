@@ -56,6 +56,9 @@ SINGULAR_RCOND = 1e-4
 MODAL_MIN_NODES = 200
 #: Relative spread of g_i^{-1}(s) / m_i across nodes below which they count as uniform.
 MODAL_UNIFORM_RTOL = 1e-12
+#: The frequency (rad/s, as s = j) at which the node dynamics are first checked for being
+#: uniform per inertia, before the modal form's eigendecomposition is computed.
+MODAL_PROBE_FREQUENCY = 1j
 #: Relative asymmetry of the Laplacian below which it counts as symmetric.
 MODAL_SYMMETRY_RTOL = 1e-12
 
@@ -403,8 +406,9 @@ class LiftedNetwork:
     def _modal(self):
         """(inertia, eigenvalues, left, right) of the pencil (L, M), or None when not applicable.
 
-        For networks of at least MODAL_MIN_NODES nodes with a symmetric Laplacian and
-        positive inertia: S = M^{-1/2} L M^{-1/2} = U diag(lam) U^T once (dense, O(n^3)),
+        For networks of at least MODAL_MIN_NODES nodes with a symmetric Laplacian,
+        positive inertia and node dynamics uniform per inertia at MODAL_PROBE_FREQUENCY:
+        S = M^{-1/2} L M^{-1/2} = U diag(lam) U^T once (dense, O(n^3)),
         left = W M^{-1/2} U, right = U^T M^{-1/2} u0 (see :meth:`_modal_response`).
         """
         model = self.network
@@ -412,6 +416,8 @@ class LiftedNetwork:
             return None
         m = np.asarray(model.inertia, dtype=float)
         if m.shape != (model.n,) or not np.all(m > 0.0) or not np.all(np.isfinite(m)):
+            return None
+        if self._uniform_per_inertia(MODAL_PROBE_FREQUENCY, m) is None:  # no O(n^3) eigendecomposition in vain
             return None
         L = model.laplacian
         L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
@@ -434,11 +440,16 @@ class LiftedNetwork:
         if self._modal is None:
             return None
         m, lam, left, right = self._modal
-        ratio = self.network.nodes.inverse_transfer(s) / m
-        phi = ratio.mean()
-        if np.abs(ratio - phi).max() > MODAL_UNIFORM_RTOL * abs(phi):
+        phi = self._uniform_per_inertia(s, m)
+        if phi is None:
             return None
         return left @ (right / (phi + complex(self.network.coupling(s)) * lam))
+
+    def _uniform_per_inertia(self, s, m):
+        """phi(s) when every g_i^{-1}(s) = m_i phi(s) to MODAL_UNIFORM_RTOL, else None."""
+        ratio = self.network.nodes.inverse_transfer(s) / m
+        phi = ratio.mean()
+        return None if np.abs(ratio - phi).max() > MODAL_UNIFORM_RTOL * abs(phi) else complex(phi)
 
 
 class SampledModel:
