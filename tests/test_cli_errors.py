@@ -84,6 +84,8 @@ BAD_USAGE = {
                               "--disturbance must be a machine number 1..4, got 5"),
     "disturbance-zero": (REDUCE + ["--disturbance", "0"],
                          "argument --disturbance: must be a machine number 1..n (machines count from 1), got 0"),
+    "reproduce-mnist-missing": (["reproduce", "--only", "fig2_12", "--mnist", "nowhere.npz", "--out", "figures"],
+                                "--mnist: nowhere.npz does not exist"),
     "disturbance-unknown-name": (REDUCE + ["--disturbance", "G9"],
                                  "--disturbance: the case has no machine named 'G9'; its machines are G1, G2, G3, G4"),
     "out-is-a-file": (REDUCE[:-1] + ["notes.txt"], "--out: {tmp}/notes.txt is a file, not a folder"),

@@ -44,6 +44,15 @@ def _finish(name, out_dir, numbers, fig, reproduces, data_source):
     return write_reproduction(out_dir, name, fig, numbers, reproduces=reproduces, data_source=data_source)
 
 
+def _width_axis(ax):
+    """Log width axis labelled at 1, 2 and 5 times powers of ten, no minor labels (they overlap)."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _has_envelope(c0, params):
     """Whether Thm. 2.1's envelope exists: ``c(0)`` positive relative to the imbalance's scale."""
     U, V = params
@@ -253,6 +262,7 @@ def fig2_5(out_dir, quick=False, random_state=0):
     axes[0, 1].loglog(widths, dist.mean(axis=1)[0] * (widths / widths[0]) ** -0.5, "k--", label="slope -1/2")
     axes[0, 1].set(xlabel="width h (neurons)", ylabel="Frobenius norm (dimensionless)",
                    title=f"log-log (fitted slope {slope:.2f})")
+    _width_axis(axes[0, 1])
     axes[0, 1].legend(loc="best")
     return _finish("fig2_5", out_dir, numbers, fig, "Fig. 2-5",
                    f"synthetic, our choice: X iid N(0, 1/n), Y iid N(0, 1), N = {cfg.N}, n = {cfg.n}, "

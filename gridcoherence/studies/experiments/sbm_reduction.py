@@ -254,9 +254,9 @@ def grid_areas(out_dir, quick=False):
         ax.legend(fontsize=8, loc="best")
     numbers = {"experiment": "grid_areas", "eta": ETA, "cases": results}
     return write_reproduction(out_dir, "grid_areas", fig, numbers,
-                              reproduces="Sec. 3.2.3's Algorithm 1 on real grids (no figure of the dissertation)",
-                              data_source="bundled cases iceland (synthetic machine data, our rule) and "
-                                          "nets_nyps68 (PST dynamic data)")
+                              reproduces="Algorithm 1 (Sec. 3.2.3)",
+                              data_source="applied to real grids, not a figure of the dissertation: bundled cases "
+                                          "iceland (synthetic machine data, our rule) and nets_nyps68 (PST dynamic data)")
 
 
 EXPERIMENTS = {"fig3_5": fig3_5, "sbm_scaling": sbm_scaling, "grid_areas": grid_areas}
