@@ -10,6 +10,10 @@ into place only when every file is written, so the folder is at every instant ei
 the complete earlier run or the complete new one. Each run folder holds a manifest,
 :data:`MANIFEST` (:func:`write_manifest`), which also marks it as a folder this package
 may replace.
+
+:func:`write_reproduction` finishes every reproduced figure and table of the dissertation:
+a caption line naming what it reproduces and where its data come from, on the PNG and in
+the JSON.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ import shutil
 import signal
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write", "write_json", "save_figure", "to_jsonable", "MANIFEST", "RunFolderError",
-           "check_run_folder", "atomic_directory", "write_manifest"]
+__all__ = ["atomic_write", "write_json", "save_figure", "write_reproduction", "to_jsonable", "MANIFEST",
+           "RunFolderError", "check_run_folder", "atomic_directory", "write_manifest"]
 
 #: File name of a run folder's manifest (:func:`write_manifest`).
 MANIFEST = "run.json"
@@ -136,6 +141,54 @@ def save_figure(fig, path, dpi=120):
     path = Path(path)
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=dpi)
+
+
+#: Height (inches) of one line of a reproduction's caption strip.
+_CAPTION_LINE = 0.2
+
+
+def write_reproduction(out_dir, name, fig, numbers, *, reproduces, data_source):
+    """Write ``NAME.json`` and ``NAME.png`` of a reproduced dissertation figure or table.
+
+    The figure gets a caption strip at its bottom, "Reproduces <reproduces> of the
+    dissertation. Data: <data_source>", below its laid-out axes (the figure grows by the
+    strip's height, the axes keep theirs); the JSON gets the fields ``reproduces``,
+    ``data_source`` and ``caption`` before the numbers.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Created if missing.
+    name : str
+        File stem, e.g. ``"fig3_5"``.
+    fig : matplotlib.figure.Figure
+        Not yet laid out (this function calls ``tight_layout``).
+    numbers : dict
+        The figure's numbers.
+    reproduces : str
+        The dissertation's figure or table, e.g. ``"Fig. 3-5"``.
+    data_source : str
+        Where the numbers come from; say so when data are substitutes or stand-ins.
+
+    Returns
+    -------
+    dict
+        ``numbers`` with the three fields first (what is written to the JSON).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    caption = f"Reproduces {reproduces} of the dissertation. Data: {data_source}"
+    width, height = fig.get_size_inches()
+    characters_per_line = max(int(width * 13), 40)  # about 13 characters of 8-point text per inch
+    lines = textwrap.wrap(caption, characters_per_line)
+    strip = _CAPTION_LINE * len(lines) + 0.1
+    fig.set_size_inches(width, height + strip)
+    fig.tight_layout(rect=(0.0, strip / (height + strip), 1.0, 1.0))
+    fig.text(0.01, 0.05 / (height + strip), "\n".join(lines), fontsize=8, ha="left", va="bottom", color="0.25")
+    record = {"reproduces": reproduces, "data_source": data_source, "caption": caption, **numbers}
+    write_json(out_dir / f"{name}.json", record)
+    save_figure(fig, out_dir / f"{name}.png")
+    return record
 
 
 # ---------------------------------------------------------------------------- run folders

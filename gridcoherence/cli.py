@@ -117,11 +117,18 @@ def _seed(text):
     return value
 
 
-def _node_index(text):
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a node index 0..n-1 (machine 1..n), got {value}")
-    return value
+def _machine(text):
+    """A machine number 1..n (checked against the case later) or a machine name."""
+    text = text.strip()
+    try:
+        number = int(text)
+    except ValueError:
+        if not text:
+            raise argparse.ArgumentTypeError("must be a machine number 1..n or a machine name, got ''") from None
+        return text
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a machine number 1..n (machines count from 1), got {number}")
+    return number
 
 
 #: Why each method has its minimum order (the minimum is the library's MINIMUM_ORDER).
@@ -224,10 +231,20 @@ def _print_table(frame, stream=None):
     print(table_to_markdown(frame), file=stream or sys.stdout)
 
 
-def _disturbance(model, node, amplitude):
-    if not 0 <= node < model.n:
-        raise UsageError(f"--disturbance must be a node index 0..{model.n - 1} (machine 1..{model.n}), got {node}")
-    return amplitude * model.input_shape(node)
+def _disturbance(model, machine, amplitude):
+    """The step disturbance at ``machine`` (a number 1..n or a name of ``model.node_names``)."""
+    if isinstance(machine, str):
+        names = list(model.node_names or [])
+        if machine not in names:
+            listed = f"its machines are {', '.join(names)}" if names else "its machines have no names"
+            raise UsageError(f"--disturbance: the case has no machine named {machine!r}; {listed} "
+                             f"(or give a machine number 1..{model.n})")
+        index = names.index(machine)
+    else:
+        if machine > model.n:
+            raise UsageError(f"--disturbance must be a machine number 1..{model.n}, got {machine}")
+        index = machine - 1
+    return amplitude * model.input_shape(index)
 
 
 # ---------------------------------------------------------------------------- commands
@@ -393,7 +410,6 @@ def cmd_validate(args):
 
 
 def cmd_reproduce(args):
-    from ._io import write_json
     from .studies.reproduce import experiments, reproduce
 
     available = experiments()
@@ -401,9 +417,10 @@ def cmd_reproduce(args):
         unknown = [n for n in args.only if n not in available]
         if unknown:
             raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    if args.mnist is not None and not Path(args.mnist).exists():
+        raise UsageError(f"--mnist: {args.mnist} does not exist")
     out = _output_dir(args.out)
-    results = reproduce(out, args.only, quick=args.quick, progress=_show_progress(args))
-    write_json(out / "reproduce_index.json", {"experiments": sorted(results), "quick": args.quick})
+    results = reproduce(out, args.only, quick=args.quick, progress=_show_progress(args), mnist_path=args.mnist)
     if not args.quiet:
         print(f"wrote {len(results)} experiment(s) to {out}: {', '.join(results)}")
     return 0
@@ -526,8 +543,9 @@ def _add_case(parser):
 
 
 def _add_step_options(parser):
-    parser.add_argument("--disturbance", type=_node_index, default=0, metavar="NODE",
-                        help="node index 0..n-1 of the step disturbance, i.e. machine NODE+1 (default 0)")
+    parser.add_argument("--disturbance", type=_machine, default=1, metavar="MACHINE",
+                        help="machine of the step disturbance: its number 1..n or its name as "
+                             "'gridcoherence info' lists them (default 1)")
     parser.add_argument("--amplitude", type=_amplitude, default=-1.0,
                         help="step size in p.u. on the system base, nonzero (default -1: a loss of generation)")
     parser.add_argument("--horizon", type=_positive("s"), default=120.0,
@@ -611,10 +629,15 @@ def build_parser():
 
     sub = command("reproduce", "regenerate the dissertation's figures and tables (PNG + JSON)",
                   "gridcoherence reproduce --out figures/\ngridcoherence reproduce --only table3_2 fig3_8 --out t/\n"
-                  "gridcoherence reproduce --quick --out smoke/")
+                  "gridcoherence reproduce --quick --out smoke/\n"
+                  "gridcoherence reproduce --only fig2_12 --mnist mnist.npz --out figures/")
     sub.add_argument("--only", nargs="+", metavar="NAME", help="experiment names (default: all)")
     sub.add_argument("--quick", action="store_true", help="small settings that run in seconds")
-    sub.add_argument("--out", "-o", required=True)
+    sub.add_argument("--mnist", metavar="PATH",
+                     help="local MNIST for Fig. 2-12: a folder of IDX files, train-images-idx3-ubyte[.gz] "
+                          "or an .npz with x_train, y_train (default: scikit-learn's 8x8 digits, a labelled proxy)")
+    sub.add_argument("--out", "-o", required=True,
+                     help="output folder; its reproduce_index.json keeps the entries of earlier runs")
     sub.set_defaults(run=cmd_reproduce)
 
     sub = command("sweep", "run a study over seeds and parameters (resumable; Dask optional)",

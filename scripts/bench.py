@@ -22,7 +22,7 @@ Cases (names for ``--only``)
       original (about 15-25: connected, sparse) instead of growing like n; seed 0;
       random family nodes (:func:`gridcoherence.cases.random_nodes.random_family_nodes`, one turbine
       each: angle, frequency and turbine power, 3 states per machine); f = 1/s.
-    * input and outputs: one input, a step disturbance at node 2 (the Fig. 3-5 choice),
+    * input and outputs: one input, a step disturbance at node 2 (numbered from 1),
       and all n node frequencies as outputs.
     * ``pipeline``: our reduction with k = 3 clusters and every aggregate reduced to order
       r = 3 ("cl"): :func:`gridcoherence.reduction.pipeline.reduce_network` (recorded as
@@ -101,7 +101,9 @@ from gridcoherence.studies.benchmarking import environment, measure
 
 SCRIPTS = Path(__file__).resolve().parent
 
+#: The disturbed node, numbered from 1 as in every report (index INPUT_NODE - 1 in the arrays).
 INPUT_NODE = 2
+_INPUT_INDEX = INPUT_NODE - 1
 CLUSTERS = 3
 AGGREGATE_ORDER = 3
 #: Order of the pipeline's reduced model without its zero mode, given to balred/pyMOR.
@@ -178,7 +180,7 @@ def run_pipeline(model, k, order):
     return result.model, result.structure, "gridcoherence.reduction.pipeline.reduce_network"
 
 
-def angle_difference_system(model, input_node=INPUT_NODE):
+def angle_difference_system(model, input_index=_INPUT_INDEX):
     """The network without its zero mode, as sparse (A, B, C, D) with 3n - 1 states.
 
     States [node states; delta] with delta_i = theta_i - theta_0 (i = 1..n-1): x_full =
@@ -198,17 +200,17 @@ def angle_difference_system(model, input_node=INPUT_NODE):
     expand = sp.block_diag([sp.identity(nx), sp.vstack([sp.csr_matrix((1, n - 1)), sp.identity(n - 1)])])
     differences = sp.block_diag([sp.identity(nx), sp.hstack([-np.ones((n - 1, 1)), sp.identity(n - 1)])])
     A = (differences @ real.A @ expand).tocsc()
-    B = (differences @ real.B[:, [input_node]]).toarray()
+    B = (differences @ real.B[:, [input_index]]).toarray()
     C = (real.C @ expand).tocsr()
-    D = real.D[:, [input_node]].toarray()
+    D = real.D[:, [input_index]].toarray()
     return A, B, C, D
 
 
 # ---------------------------------------------------------------------- accuracy
 def reference_responses(model):
     """Full model: T(jw) e_2 on the band grid (nw, n) and the step response (nt, n)."""
-    column = model.transfer_matrix(1j * BAND_FREQUENCIES, columns=[INPUT_NODE])[:, :, 0]
-    step = model.response(INPUT_NODE, "step", STEP_TIMES).y
+    column = model.transfer_matrix(1j * BAND_FREQUENCIES, columns=[_INPUT_INDEX])[:, :, 0]
+    step = model.response(_INPUT_INDEX, "step", STEP_TIMES).y
     return column, step
 
 
@@ -225,7 +227,7 @@ def state_space_responses(A, B, C, D):
 
 def lifted_responses(final, structure, model):
     """The pipeline's k-node model lifted to the original nodes: column and step response."""
-    restricted = structure.partition.restrict(model.input_shape(INPUT_NODE))
+    restricted = structure.partition.restrict(model.input_shape(_INPUT_INDEX))
     column = structure.partition.lift(final.transfer_matrix(1j * BAND_FREQUENCIES) @ restricted, axis=-1)
     step = structure.partition.lift(final.response(restricted, "step", STEP_TIMES).y, axis=-1)
     return column, step

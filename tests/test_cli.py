@@ -77,7 +77,7 @@ def test_reduce_without_clusters_succeeds_on_a_complete_graph(tmp_path):
 
 def test_reduce_writes_table_plots_and_a_model_that_round_trips(tmp_path):
     out = tmp_path / "out"
-    result = run("reduce", "iceland", "--clusters", "3", "--order", "2", "--disturbance", "1",
+    result = run("reduce", "iceland", "--clusters", "3", "--order", "2", "--disturbance", "2",
                  "--points", "601", "--out", out)
     assert result.returncode == 0, result.stderr
     for name in ["step_comparison.csv", "step_comparison.md", "reduced_model.json",
@@ -159,6 +159,30 @@ def test_interrupted_reduce_leaves_the_old_or_the_new_run(tmp_path, sig):
         assert process.returncode == 130 and "interrupted" in process.stderr.read().decode()
         assert run_folder(out) == old or run_folder(out)[0] == new_command
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "the interrupted run left its hidden folder"
+
+
+@pytest.mark.filterwarnings("ignore:outputs still outside the 0.02 settling band")  # Kundur settles slowly
+def test_disturbance_is_a_machine_number_from_1_or_a_name(capsys):
+    from gridcoherence.cli import main
+    from gridcoherence.report.compare import compare_step_responses
+    from gridcoherence.report.export import table_to_markdown
+
+    options = ["compare", "kundur_two_area", "--models", "k=2", "--points", "1201"]
+    printed = {}
+    for machine in ("3", "G3", "1"):
+        assert main([*options, "--disturbance", machine]) == 0
+        printed[machine] = capsys.readouterr().out
+    assert printed["3"] == printed["G3"] != printed["1"]
+    # Machine 3 is the model's third node (index 2); the rows agree but for the model's label.
+    model = gc.load_case("kundur_two_area").model
+    reduction = gc.reduce_network(model, 2)
+    table = compare_step_responses(model, {"k=2": reduction.model}, u0=-model.input_shape(2),
+                                   t=np.linspace(0.0, 120.0, 1201), groups=reduction.labels)
+
+    def numbers(markdown):
+        return [line.split("|")[2:] for line in markdown.strip().splitlines()]
+
+    assert numbers(printed["3"]) == numbers(table_to_markdown(table))
 
 
 def test_reproduce_quick_writes_json_and_png(tmp_path):

@@ -9,7 +9,7 @@ Submodules, one concept each:
   operator T, the imbalances D_l and the two-, three-layer, deep and homogeneous bounds;
 * :mod:`.relu` - two-layer ReLU classifier with small initialisation (Section 2.3);
 * :mod:`.flow` - adaptive gradient-flow integrator and gradient-descent loop;
-* :mod:`.data` - MNIST IDX reader, bundled digits proxy and synthetic data sets;
+* :mod:`.data` - MNIST reader (IDX and .npz, no pickle), bundled digits proxy and synthetic data sets;
 * :mod:`.defaults` - every setting the text leaves open, in one place;
 * :mod:`.experiments` - drivers reproducing Figs. 2-3, 2-4, 2-5, 2-6, 2-11 and 2-12.
 """

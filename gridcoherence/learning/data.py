@@ -1,7 +1,8 @@
 """Data sets for the learning-dynamics experiments; nothing is downloaded at run time.
 
-* :func:`read_idx` / :func:`load_mnist_pair` read MNIST from IDX files the user already has
-  (plain or gzip-compressed), for Fig. 2-12.
+* :func:`read_idx`, :func:`read_mnist` and :func:`load_mnist_pair` read MNIST from files the
+  user already has (IDX, plain or gzip-compressed, or an ``.npz`` archive read without
+  pickle), for Fig. 2-12.
 * :func:`load_digits_pair` is the offline proxy: scikit-learn's bundled 8x8 digits
   (:func:`sklearn.datasets.load_digits`). It is NOT MNIST and does not reproduce Fig. 2-12
   quantitatively; results computed from it are labelled ``"sklearn-digits-8x8 (proxy)"``.
@@ -18,7 +19,7 @@ import numpy as np
 
 from ._checks import positive_int
 
-__all__ = ["BinaryImages", "read_idx", "load_mnist_pair", "load_digits_pair", "toy_separable_2d"]
+__all__ = ["BinaryImages", "read_idx", "read_mnist", "load_mnist_pair", "load_digits_pair", "toy_separable_2d"]
 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -93,13 +94,62 @@ def _select(images, labels, digits, n_per_class, random_state, image_shape, sour
     return BinaryImages(X=X, y=y, image_shape=image_shape, source=source)
 
 
-def load_mnist_pair(folder, digits=(0, 1), n_per_class=None, random_state=0):
-    """MNIST training images of two digits from IDX files in ``folder``.
+def read_mnist(path):
+    """MNIST training images and labels from a local file or folder; nothing is unpickled.
 
     Parameters
     ----------
-    folder : str or Path
-        Holds ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` (optionally ``.gz``).
+    path : str or Path
+        One of: a folder holding ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte``
+        (optionally ``.gz``); the training-images IDX file itself (the labels file is found
+        beside it); or an ``.npz`` archive with arrays ``x_train`` and ``y_train`` (the
+        layout of the widely distributed ``mnist.npz``), read with ``allow_pickle=False``.
+
+    Returns
+    -------
+    images : (n, rows, cols) numpy.ndarray
+    labels : (n,) numpy.ndarray
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"MNIST path {path} does not exist")
+    if path.is_dir():
+        images_file, labels_file = _find(path, "train-images-idx3-ubyte"), _find(path, "train-labels-idx1-ubyte")
+    elif path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in ("x_train", "y_train") if key not in archive.files]
+            if missing:
+                raise ValueError(f"{path} has no array {' or '.join(missing)} (found {', '.join(archive.files) or 'none'})")
+            images, labels = archive["x_train"], archive["y_train"]
+        return _checked_mnist(images, labels, path)
+    else:
+        if "images" not in path.name or "idx3" not in path.name:
+            raise ValueError(f"{path} is neither a folder, an .npz archive nor an MNIST images IDX file "
+                             "(train-images-idx3-ubyte)")
+        images_file = path
+        labels_stem = path.name.removesuffix(".gz").replace("images", "labels").replace("idx3", "idx1")
+        labels_file = _find(path.parent, labels_stem)
+    return _checked_mnist(read_idx(images_file), read_idx(labels_file), path)
+
+
+def _checked_mnist(images, labels, path):
+    if images.ndim != 3 or labels.ndim != 1:
+        raise ValueError(f"{path}: expected images of shape (n, rows, cols) and labels of shape (n,), "
+                         f"got {images.shape} and {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"{path}: {images.shape[0]} images but {labels.shape[0]} labels")
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"{path}: the images contain NaN or infinite pixels")
+    return images, labels
+
+
+def load_mnist_pair(path, digits=(0, 1), n_per_class=None, random_state=0):
+    """MNIST training images of two digits from a local file or folder (see :func:`read_mnist`).
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder of IDX files, the training-images IDX file or an ``.npz`` archive.
     digits : (int, int)
         ``digits[1]`` gets label +1 (the text lists digit 1 first), ``digits[0]`` gets -1.
     n_per_class : int, optional
@@ -110,14 +160,11 @@ def load_mnist_pair(folder, digits=(0, 1), n_per_class=None, random_state=0):
     -------
     BinaryImages
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"MNIST folder {folder} does not exist")
-    images = read_idx(_find(folder, "train-images-idx3-ubyte"))
-    labels = read_idx(_find(folder, "train-labels-idx1-ubyte"))
-    if images.shape[0] != labels.shape[0]:
-        raise ValueError("MNIST images and labels have different lengths")
-    return _select(images, labels, digits, n_per_class, random_state, images.shape[1:], f"MNIST ({folder})")
+    images, labels = read_mnist(path)
+    for digit in digits:
+        if not np.any(labels == digit):
+            raise ValueError(f"{path} has no image of digit {digit}")
+    return _select(images, labels, digits, n_per_class, random_state, images.shape[1:], f"MNIST ({Path(path).name})")
 
 
 def load_digits_pair(digits=(0, 1), n_per_class=None, random_state=0):
@@ -130,10 +177,19 @@ def load_digits_pair(digits=(0, 1), n_per_class=None, random_state=0):
     )
 
 
-def toy_separable_2d(n_per_class=10, random_state=0):
+def toy_separable_2d(n_per_class=10, random_state=0, *, negative_radii=(0.5, 1.5)):
     """Planar data satisfying Assumption 2.2 (for Fig. 2-11; not stated in the dissertation, chosen here).
 
-    Positive points at angles U(-30, 30) degrees, negative at U(150, 210) degrees, radii U(0.5, 1.5).
+    Positive points at angles U(-30, 30) degrees with radii U(0.5, 1.5), negative points
+    at angles U(150, 210) degrees with radii U(``negative_radii``).
+
+    Parameters
+    ----------
+    n_per_class : int
+    random_state : int or Generator, optional
+    negative_radii : (float, float)
+        Range of the negative points' radii, 0 < low <= high. Shorter negative points
+        make their neurons grow later: the loss then drops twice, once per class.
 
     Returns
     -------
@@ -141,9 +197,12 @@ def toy_separable_2d(n_per_class=10, random_state=0):
     y : (2 n_per_class,) numpy.ndarray
     """
     n_per_class = positive_int(n_per_class, "n_per_class")
+    low, high = (float(r) for r in negative_radii)
+    if not 0 < low <= high < np.inf:
+        raise ValueError(f"negative_radii must satisfy 0 < low <= high < inf, got {negative_radii}")
     rng = np.random.default_rng(random_state)
     angles = np.deg2rad(np.concatenate([rng.uniform(-30, 30, n_per_class), rng.uniform(150, 210, n_per_class)]))
-    radii = rng.uniform(0.5, 1.5, 2 * n_per_class)
+    radii = np.concatenate([rng.uniform(0.5, 1.5, n_per_class), rng.uniform(low, high, n_per_class)])
     X = radii[:, None] * np.column_stack([np.cos(angles), np.sin(angles)])
     y = np.concatenate([np.ones(n_per_class), -np.ones(n_per_class)])
     return X, y

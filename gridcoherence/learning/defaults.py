@@ -87,6 +87,7 @@ class Fig211Settings:
     """E5: toy ReLU network on planar separable data."""
 
     n_per_class: int = 10  # our choice
+    negative_radii: tuple = (0.2, 0.6)  # our choice: shorter negative points, so the classes are fitted one after the other (two loss drops, as in the figure)
     h: int = 50  # as stated
     init_var: float = 1e-6  # as stated: variance of every entry of W and v
     step_size: float = 2e-3  # as stated

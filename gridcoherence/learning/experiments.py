@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import save_figure, subplots, write_json
+from .._io import subplots, write_reproduction
 from .data import load_digits_pair, load_mnist_pair, toy_separable_2d
 from .defaults import settings
 from .flow import gradient_descent
@@ -35,13 +35,42 @@ def _figure(nrows, ncols, size):
     return subplots(nrows, ncols, figsize=size, squeeze=False)
 
 
-def _finish(name, out_dir, numbers, fig):
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / f"{name}.json", numbers)
-    fig.tight_layout()
-    save_figure(fig, out_dir / f"{name}.png")
-    return numbers
+#: ``c(0)`` of Thm. 2.1 counts as zero (no envelope) below this fraction of ``||U||_F^2 + ||V||_F^2``,
+#: the scale of the imbalance ``D = U^T U - V^T V``: a balanced start has ``c(0)`` at rounding level.
+_C0_RTOL = 1e-8
+
+
+def _finish(name, out_dir, numbers, fig, reproduces, data_source):
+    return write_reproduction(out_dir, name, fig, numbers, reproduces=reproduces, data_source=data_source)
+
+
+def _width_axis(ax):
+    """Log width axis labelled at 1, 2 and 5 times powers of ten, no minor labels (they overlap)."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _has_envelope(c0, params):
+    """Whether Thm. 2.1's envelope exists: ``c(0)`` positive relative to the imbalance's scale."""
+    U, V = params
+    return c0 > _C0_RTOL * (np.linalg.norm(U) ** 2 + np.linalg.norm(V) ** 2)
+
+
+def _iteration_axis(ax, log=False):
+    """Iteration axis in GD steps with at most six, non-overlapping tick labels."""
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
+    if log:
+        ax.set_xscale("log")
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+        formatter = ScalarFormatter(useMathText=True)
+        formatter.set_powerlimits((-3, 4))
+        ax.xaxis.set_major_formatter(formatter)
+    ax.set_xlabel("iteration k (GD steps)")
 
 
 def _linear_diagnostics(model, quantities):
@@ -111,12 +140,17 @@ def fig2_3(out_dir, quick=False, random_state=0):
         axes[1, 1].plot(iters, traj["rate"], color=line.get_color(), label=f"h={h}")
         axes[1, 1].plot(iters, traj["prop21"], "--", color=line.get_color())
         axes[1, 0].bar([f"{h}\nD+", f"{h}\nD-", f"{h}\nD_"], [qs.delta_plus, qs.delta_minus, qs.delta_gap])
-    axes[0, 0].set(xscale="log", xlabel="width h", ylabel="eig(D)/(mh)", title="nonzero eigenvalues of D")
-    axes[1, 0].set(ylabel="scaled quantity", title="Delta+, Delta-, Delta_ over (m h)")
-    axes[0, 1].set(xlabel="iteration", ylabel="L - L*", title="loss and Thm 2.1 envelope (dashed)")
-    axes[1, 1].set(xlabel="iteration", ylabel="rate", title="rate and Prop 2.1 bound (dashed)")
-    axes[0, 1].legend()
-    return _finish("fig2_3", out_dir, numbers, fig)
+    axes[0, 0].set(xscale="log", xlabel="width h (neurons)", ylabel="eig(D)/(mh) (dimensionless)",
+                   title="nonzero eigenvalues of D")
+    axes[1, 0].set(xlabel="width h and quantity", ylabel="quantity/(mh) (dimensionless)",
+                   title="Delta+, Delta-, Delta_ over (m h)")
+    axes[0, 1].set(ylabel="L - L* (dimensionless)", title="loss and Thm 2.1 envelope (dashed)")
+    axes[1, 1].set(ylabel="rate (1/GF time)", title="rate and Prop 2.1 bound (dashed)")
+    for ax in (axes[0, 1], axes[1, 1]):
+        _iteration_axis(ax)
+        ax.legend(loc="best")
+    return _finish("fig2_3", out_dir, numbers, fig, "Fig. 2-3",
+                   f"synthetic, our choice: Y iid N(0, 1), n = {cfg.n}, m = {cfg.m}, seed {random_state}")
 
 
 # ----------------------------------------------------------------------- Fig. 2-4
@@ -156,18 +190,22 @@ def fig2_4(out_dir, quick=False, random_state=0):
             "iterations": traj.n_steps,
             "min_rate_over_prop21": float(np.min(traj["rate"] / np.maximum(traj["prop21"], 1e-300))),
             "max_log_loss_over_envelope": float(np.max(np.log(traj.excess_loss / envelope))),
+            "thm21_envelope_drawn": _has_envelope(c0, params),
         }
         line = axes[0, 0].plot(iters, averaged, label=name)[0]
         axes[0, 1].semilogy(iters, traj.excess_loss, color=line.get_color())
-        if c0 > 0:
+        if numbers["cases"][name]["thm21_envelope_drawn"]:
             axes[0, 1].semilogy(iters, envelope, "--", color=line.get_color())
         axes[0, 2].semilogy(iters, traj["rate"], color=line.get_color())
         axes[0, 2].semilogy(iters, np.maximum(traj["prop21"], 1e-12), "--", color=line.get_color())
-    axes[0, 0].set(xlabel="iteration", ylabel="averaged loss", title="loss")
-    axes[0, 1].set(xlabel="iteration", ylabel="L - L*", title="log loss, Thm 2.1 envelope dashed")
-    axes[0, 2].set(xlabel="iteration", ylabel="rate", title="rate, Prop 2.1 bound dashed")
-    axes[0, 0].legend()
-    return _finish("fig2_4", out_dir, numbers, fig)
+    axes[0, 0].set(ylabel="averaged loss (dimensionless)", title="loss")
+    axes[0, 1].set(ylabel="L - L* (dimensionless)", title="log loss, Thm 2.1 envelope dashed (none if balanced)")
+    axes[0, 2].set(ylabel="rate (1/GF time)", title="rate, Prop 2.1 bound dashed")
+    for ax in axes[0]:
+        _iteration_axis(ax)
+    axes[0, 0].legend(loc="best")
+    return _finish("fig2_4", out_dir, numbers, fig, "Fig. 2-4",
+                   f"synthetic, our choice: X = Px Phi1^T orthonormal factors, Y iid N(0, 1), seed {random_state}")
 
 
 # ----------------------------------------------------------------------- Fig. 2-5
@@ -217,13 +255,18 @@ def fig2_5(out_dir, quick=False, random_state=0):
     }
     fig, axes = _figure(1, 2, (10, 4))
     axes[0, 0].errorbar(widths, numbers["distance_mean"], yerr=numbers["distance_std"], marker="o", capsize=3)
-    axes[0, 0].set(xlabel="width h", ylabel="||U V^T - Theta_hat||_F", title="distance to min-norm solution")
+    axes[0, 0].set(xlabel="width h (neurons)", ylabel="||U V^T - Theta_hat||_F (dimensionless)",
+                   title="distance to min-norm solution")
     for key, label in (("distance_mean", "distance"), ("u2v_initial_mean", "||U2(0)V(0)^T||"), ("u2v_final_mean", "||U2 V^T|| at t_f")):
         axes[0, 1].loglog(widths, numbers[key], marker="o", label=label)
     axes[0, 1].loglog(widths, dist.mean(axis=1)[0] * (widths / widths[0]) ** -0.5, "k--", label="slope -1/2")
-    axes[0, 1].set(xlabel="width h", title=f"log-log (fitted slope {slope:.2f})")
-    axes[0, 1].legend()
-    return _finish("fig2_5", out_dir, numbers, fig)
+    axes[0, 1].set(xlabel="width h (neurons)", ylabel="Frobenius norm (dimensionless)",
+                   title=f"log-log (fitted slope {slope:.2f})")
+    _width_axis(axes[0, 1])
+    axes[0, 1].legend(loc="best")
+    return _finish("fig2_5", out_dir, numbers, fig, "Fig. 2-5",
+                   f"synthetic, our choice: X iid N(0, 1/n), Y iid N(0, 1), N = {cfg.N}, n = {cfg.n}, "
+                   f"m = {cfg.m}, seed {random_state}")
 
 
 # ----------------------------------------------------------------------- Fig. 2-6
@@ -249,7 +292,8 @@ def fig2_6(out_dir, quick=False, random_state=0):
     fig, axes = _figure(1, 3, (15, 4))
     axes[0, 0].boxplot([left[s]["values"] for s in INIT_SCHEMES])
     axes[0, 0].set_xticks(range(1, len(INIT_SCHEMES) + 1), list(INIT_SCHEMES))
-    axes[0, 0].set(yscale="log", ylabel="Delta*", title="Delta* at random init (n=5, m=1, h=200)")
+    axes[0, 0].set(yscale="log", xlabel="initialisation scheme", ylabel="Delta* (dimensionless)",
+                   title="Delta* at random init (n=5, m=1, h=200)")
     runs = {}
     for column, n in ((1, 1), (2, 5)):
         loss = SquaredLoss(rng.normal(size=(n, 1)))
@@ -269,12 +313,16 @@ def fig2_6(out_dir, quick=False, random_state=0):
                 "max_log_loss_over_envelope": float(np.max(np.log(traj.excess_loss / envelope))),
                 "iterations": traj.n_steps,
             }
-            line = axes[0, column].semilogy(traj.times / cfg.step_size, traj.excess_loss, label=f"h={h}")[0]
-            axes[0, column].semilogy(traj.times / cfg.step_size, envelope, "--", color=line.get_color())
-        axes[0, column].set(xlabel="iteration", ylabel="L - L*", title=f"n={n}, m=1, Fan_out; bound dashed")
-        axes[0, column].legend()
+            # From iteration 1 on a log axis: the widths converge in 10^2 to 10^4 steps.
+            iterations = traj.times[1:] / cfg.step_size
+            line = axes[0, column].semilogy(iterations, traj.excess_loss[1:], label=f"h={h}")[0]
+            axes[0, column].semilogy(iterations, envelope[1:], "--", color=line.get_color())
+        axes[0, column].set(ylabel="L - L* (dimensionless)", title=f"n={n}, m=1, Fan_out; bound dashed")
+        _iteration_axis(axes[0, column], log=True)
+        axes[0, column].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # beside the data
     numbers = {"settings": cfg.__dict__, "random_state": random_state, "delta_star_at_init": left, "gd_runs": runs}
-    return _finish("fig2_6", out_dir, numbers, fig)
+    return _finish("fig2_6", out_dir, numbers, fig, "Fig. 2-6",
+                   f"synthetic, our choice: Y iid N(0, 1), Fan_out/NTK/Xavier initialisations, seed {random_state}")
 
 
 # ---------------------------------------------------------------------- ReLU runs
@@ -309,22 +357,30 @@ def _aligned_index(traj):
 def fig2_11(out_dir, quick=False, random_state=0):
     """E5 / Fig. 2-11: neuron alignment and fitting of a small ReLU net on planar data.
 
-    Not stated in the dissertation, chosen here: data (:func:`~.data.toy_separable_2d`), iteration
-    count, sum loss. Reported: the alignment iteration (expected by iteration ~300), the cosines at
-    that time, the loss at t = 2 and at the end (expected about 1.6 and 0.008 at t = 40), ``L t``
-    (O(1/t) late phase), the stable rank and the Thm. 2.10 late-phase check from ``t2``. Full run
-    (seed 0): aligned by iteration 240 (expected ~300), loss 0.34 at t = 2 (expected 1.57; our data
-    draw fits faster) and 0.0073 at t = 40 (expected 0.0077), ``L t`` constant to 0.1% late, stable
-    rank 1.0002.
+    Not stated in the dissertation, chosen here: data (:func:`~.data.toy_separable_2d` with the
+    negative points shorter, ``negative_radii``), iteration count, sum loss. The figure's loss drops
+    twice, once per class: the neurons of the class with the longer points grow first. With
+    mirror-image classes both drops coincide, so the negative radii are U(0.2, 0.6) against the
+    positive U(0.5, 1.5); ``loss_drop_t`` records when each class's outputs leave 0. Reported
+    also: the alignment iteration (expected by iteration ~300), the cosines at that time, the
+    loss at t = 2 and at the end (expected about 1.6 and 0.008 at t = 40), ``L t`` (O(1/t) late
+    phase), the stable rank and the Thm. 2.10 late-phase check from ``t2``. Full run (seed 0):
+    drops at t = 0.48 and 1.38, aligned by iteration 400 (expected ~300), loss 2.2 at t = 2
+    (expected 1.57) and 0.013 at t = 40 (expected 0.0077), stable rank 1.0003.
     """
     cfg = settings("fig2_11", quick)
     rng = np.random.default_rng(random_state)
-    X, y = toy_separable_2d(cfg.n_per_class, random_state=rng)
+    X, y = toy_separable_2d(cfg.n_per_class, random_state=rng, negative_radii=cfg.negative_radii)
     geometry = data_geometry(X, y)
     net, params0, traj = _relu_run(X, y, cfg, rng)
     aligned = _aligned_index(traj)
     both = (traj["max_abs_f_plus"] > 0.25) & (traj["max_abs_f_minus"] > 0.25)
     i2 = int(np.argmax(both)) if both.any() else None
+    # Each class's loss drop: the first sample where that class's outputs leave 0.
+    drops = {}
+    for label in ("plus", "minus"):
+        fitted = traj[f"max_abs_f_{label}"] > 0.25
+        drops[label] = traj.times[int(np.argmax(fitted))] if fitted.any() else None
     rate_const = thm210_constants(X, y, params0[0], np.sign(params0[1]), np.sqrt(cfg.init_var))["rate_const"]
     late_ok = None
     if i2 is not None:
@@ -339,6 +395,10 @@ def fig2_11(out_dir, quick=False, random_state=0):
         "cos_min_plus_at_alignment": None if aligned is None else traj["cos_min_plus"][aligned],
         "cos_min_plus_final": traj["cos_min_plus"][-1],
         "cos_min_minus_final": traj["cos_min_minus"][-1],
+        "loss_drop_t": drops,
+        "loss_initial": traj.loss[0],
+        "loss_between_drops": (None if None in drops.values() else
+                               float(np.interp(np.sqrt(drops["plus"] * drops["minus"]), traj.times, traj.loss))),
         "loss_at_t2": float(np.interp(2.0, traj.times, traj.loss)),
         "loss_final": traj.loss[-1],
         "loss_times_t_late": (traj.loss * traj.times)[-5:],
@@ -361,15 +421,19 @@ def fig2_11(out_dir, quick=False, random_state=0):
                title=f"{title} (iter {int(round(traj.times[index] / cfg.step_size))}, |W|max {np.linalg.norm(W, axis=0).max():.1e})")
     axes[0, 3].loglog(traj.times[1:], traj.loss[1:], label="loss")
     axes[0, 3].loglog(traj.times[1:], traj["stable_rank"][1:], label="stable rank")
-    axes[0, 3].set(xlabel="GF time t", title="loss and stable rank")
-    axes[0, 3].legend()
-    return _finish("fig2_11", out_dir, numbers, fig)
+    for ax in axes[0, :3]:
+        ax.set(xlabel="x_1 (data units)", ylabel="x_2 (data units)")
+    axes[0, 3].set(xlabel="GF time t = eta k", ylabel="loss, stable rank (dimensionless)", title="loss and stable rank")
+    axes[0, 3].legend(loc="best")
+    return _finish("fig2_11", out_dir, numbers, fig, "Fig. 2-11",
+                   f"synthetic planar data, our choice: {cfg.n_per_class} points per class, seed {random_state}")
 
 
 def fig2_12(out_dir, quick=False, random_state=0, mnist_path=None):
     """E6 / Fig. 2-12: ReLU alignment on digits 0 vs 1.
 
-    With ``mnist_path`` (a folder with the MNIST training IDX files) the real data are used;
+    With ``mnist_path`` (local MNIST: a folder of IDX files, the training-images IDX file or an
+    ``.npz`` archive, see :func:`~.data.read_mnist`) the real data are used;
     otherwise scikit-learn's bundled 8x8 digits serve as a clearly labelled proxy (``data_source``
     in the JSON), which does NOT reproduce the published figure: d_in = 64 instead of 784 and about
     360 instead of 12665 images, so iteration counts differ. Our choices (not stated in the
@@ -396,7 +460,6 @@ def fig2_12(out_dir, quick=False, random_state=0, mnist_path=None):
     numbers = {
         "settings": cfg.__dict__,
         "random_state": random_state,
-        "data_source": data.source,
         "n_samples": int(X.shape[0]),
         "d_in": int(X.shape[1]),
         "mu_sep": geometry.mu_sep,
@@ -416,23 +479,27 @@ def fig2_12(out_dir, quick=False, random_state=0, mnist_path=None):
     fig, axes = _figure(2, 4, (18, 8))
     order = np.argsort(-y, kind="stable")
     axes[0, 0].imshow(gram[np.ix_(order, order)], cmap="RdBu_r")
-    axes[0, 0].set(title=f"<x_i, x_j> (digit {digits[1]} first)")
+    axes[0, 0].set(title=f"<x_i, x_j> (digit {digits[1]} first)", xlabel="image j", ylabel="image i")
     for ax, label in ((axes[0, 1], "plus"), (axes[0, 2], "minus")):
         ax.plot(iters, traj[f"cos_mean_{label}"], label=f"cos(wbar_{label}, x_{label})")
         ax.fill_between(iters, traj[f"cos_min_{label}"], traj[f"cos_max_{label}"], alpha=0.3)
-        ax.set(xlabel="iteration", ylim=(-1, 1), title=f"alignment V{'+' if label == 'plus' else '-'}")
+        ax.set(ylim=(-1, 1), ylabel="cosine (dimensionless)", title=f"alignment V{'+' if label == 'plus' else '-'}")
+        _iteration_axis(ax)
     axes[0, 3].semilogy(iters, traj.loss, label="loss")
     axes[0, 3].semilogy(iters, traj["stable_rank"], label="stable rank")
     axes[0, 3].semilogy(iters, traj["spectral_sq"], label="||W||_2^2")
-    axes[0, 3].set(xlabel="iteration")
-    axes[0, 3].legend()
+    axes[0, 3].set(ylabel="dimensionless")
+    _iteration_axis(axes[0, 3])
+    axes[0, 3].legend(loc="best")
     images = [("wbar+", wbar_plus), ("wbar-", wbar_minus),
               ("xbar+", geometry.x_plus / geometry.n_plus), ("xbar-", geometry.x_minus / geometry.n_minus)]
     for ax, (title, image) in zip(axes[1], images):
         ax.imshow(image.reshape(data.image_shape), cmap="gray")
         ax.set(title=title, xticks=[], yticks=[])
-    fig.suptitle(f"data: {data.source}")
-    return _finish("fig2_12", out_dir, numbers, fig)
+    source = data.source if mnist_path is not None else (
+        f"{data.source}: scikit-learn's 8x8 digits, not MNIST, so the iteration counts differ from the "
+        "published figure (give mnist_path, reproduce --mnist PATH, for the real data)")
+    return _finish("fig2_12", out_dir, numbers, fig, "Fig. 2-12", source)
 
 
 EXPERIMENTS = {

@@ -27,7 +27,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     submod_attrs={
         "benchmarking": ["measure", "environment"],
         "bundled": ["dynamics_concentration", "aggregate_inertia", "sbm_band_error", "STUDIES"],
-        "reproduce": ["script_main"],
+        "reproduce": ["INDEX", "script_main"],
         "sweeps": ["sweep", "plan_sweep", "run_key", "SweepPlan", "SweepResult", "SweepError"],
         "validation": [
             "ValidationResult", "ValidationInputError", "validate", "equivalent_damping",
