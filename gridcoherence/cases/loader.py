@@ -39,7 +39,7 @@ from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
 from .bundled import bundled_path, list_cases
 from .machines import UNIFORM_RULE, graph_nodes, machines_reader, power_machines
-from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
+from .network_sources import bus_grid, graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
 __all__ = ["Case", "CaseMetadata", "load_case", "case_summary"]
@@ -64,7 +64,9 @@ class CaseMetadata:
     options : dict
         Options the case was loaded with (scale, keep_main_island, ...).
     details : dict
-        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...
+        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...;
+        power networks: ``bus_grid``, the buses, branches and bus coordinates
+        (:class:`~gridcoherence.cases.network_sources.BusGrid`).
     """
 
     name: str
@@ -405,7 +407,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     details = data.kept_details(reduced.kept)
     details.update(converter_generators=data.converter_generators, dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
-                   n_buses=len(net.bus))
+                   n_buses=len(net.bus), bus_grid=bus_grid(net))
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
     return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)
