@@ -14,7 +14,7 @@ import pytest
 import gridcoherence as gc
 from gridcoherence import cli
 from gridcoherence.cases.machines import machine_data_table
-from gridcoherence.report.bundle import write_reduction_bundle
+from gridcoherence.report.bundle import write_comparison_bundle, write_reduction_bundle
 from gridcoherence.report.compare import UNITS, compare_step_responses
 from gridcoherence.report.export import unit_headers
 from gridcoherence.report.html import write_run_report
@@ -33,7 +33,7 @@ class Page(HTMLParser):
         super().__init__()
         self.section = None
         self.tables = {}       # section id -> list of tables, each a list of rows of cell texts
-        self.scripts = {}      # script id -> its text
+        self.scripts = {}      # script id -> its text (None: every script without an id)
         self.text = {}         # section id -> all its text
         self.links = []        # every src and href
         self._cell = self._script = None
@@ -59,7 +59,7 @@ class Page(HTMLParser):
             self._cell = None
         elif tag == "script":
             name, parts = self._script
-            self.scripts[name] = "".join(parts)
+            self.scripts[name] = self.scripts.get(name, "") + "".join(parts)
             self._script = None
         elif tag == "section":
             self.section = None
@@ -175,7 +175,7 @@ def test_the_page_needs_no_network(kundur_run):
     *_, out, page = kundur_run
     assert page.links and all(link.startswith("data:image/png;base64,") for link in page.links)
     assert len(page.links) == 5, "the static map (for print) and the 4 figures, all inline"
-    assert "Plotly.newPlot" in page.scripts[None] + "".join(page.scripts.values())
+    assert "Plotly.newPlot" in page.scripts[None]
 
 
 def test_figures_of_the_run_are_embedded(kundur_run):
@@ -302,3 +302,31 @@ def test_chromium_renders_the_page_without_console_errors(kundur_run, tmp_path):
     for color in area_colors(2):
         rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(region - rgb).max(axis=1) < 30).sum() > 20, f"no {color} marker in the map"
+
+
+def test_without_plotly_the_page_shows_the_static_map(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "plotly.offline", None)  # importing it now fails
+    case = gc.load_case("coherent5")
+    write_run_report(tmp_path, case=case, table=pd.DataFrame({"model": ["original"]}), labels=[0, 0, 1, 1, 1],
+                     provenance={})
+    page = Page((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert "area-map-figure" not in page.scripts and "Plotly" not in page.scripts[None]
+    assert 'pip install "gridcoherence[report]"' in page.text["map"]
+    assert len(page.links) == 1 and page.links[0].startswith("data:image/png;base64,")
+
+
+def test_a_network_given_in_memory_is_identified_by_its_json(tmp_path):
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    net = pn.case9()
+    expected = hashlib.sha256(pp.to_json(pn.case9()).encode("utf-8")).hexdigest()
+    case = gc.load_case(net)
+    assert case.metadata.details["network_sha256"] == expected
+    write_comparison_bundle(tmp_path / "cmp", case, pd.DataFrame({"model": ["original"]}))
+    record = json.loads((tmp_path / "cmp" / "run.json").read_text())["case"]
+    assert record["sha256_of"] == "network JSON" and record["sha256"] == expected
+    page = Page((tmp_path / "cmp" / "report.html").read_text(encoding="utf-8"))
+    assert f"SHA-256 of the network's pandapower JSON{expected}" in page.text["provenance"]

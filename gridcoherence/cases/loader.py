@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import math
 import os
 import tomllib
@@ -66,7 +67,8 @@ class CaseMetadata:
     details : dict
         Case-specific facts: dropped machines, negative weights, SBM labels, types, ...;
         power networks: ``bus_grid``, the buses, branches and bus coordinates
-        (:class:`~gridcoherence.cases.network_sources.BusGrid`).
+        (:class:`~gridcoherence.cases.network_sources.BusGrid`), and ``network_sha256``, the
+        SHA-256 hash of a network given in memory as pandapower JSON (None otherwise).
     """
 
     name: str
@@ -375,10 +377,15 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     The machine data is re-attached to the machines the reduction keeps by their positions
     (:attr:`~gridcoherence.cases.powerflow.MachineNetwork.kept`), never by name.
     """
+    import pandapower as pp
+
     from .powerflow import (IslandError, PowerFlowError, machine_network, negative_reactance_branches,
                             solve_power_flow)
 
-    net = pandapower_net(source, network, folder, base_mva, frequency, given=overrides.get("network"))
+    given = overrides.get("network")
+    # A network given in memory has no file to identify it by: its pandapower JSON, before solving.
+    given_sha256 = None if given is None else hashlib.sha256(pp.to_json(given).encode("utf-8")).hexdigest()
+    net = pandapower_net(source, network, folder, base_mva, frequency, given=given)
     if base_mva is not None and not math.isclose(float(net.sn_mva), base_mva):
         raise CaseError(source, "base_mva", f"is {base_mva} but the network's base is {net.sn_mva} MVA")
     base = float(net.sn_mva)
@@ -407,7 +414,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     details = data.kept_details(reduced.kept)
     details.update(converter_generators=data.converter_generators, dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
-                   n_buses=len(net.bus), bus_grid=bus_grid(net))
+                   n_buses=len(net.bus), bus_grid=bus_grid(net), network_sha256=given_sha256)
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
     return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)

@@ -182,9 +182,13 @@ def _run_record(case, run):
     """The manifest's record: command, case (name, source, SHA-256), options, seeds."""
     source = case.metadata.source
     path = Path(source)
-    # A case read from a file is identified by the file's bytes; a pandapower:NAME network by its name.
-    hashed = "file" if path.is_file() else "name"
-    content = path.read_bytes() if hashed == "file" else source.encode("utf-8")
+    # A case read from a file is identified by the file's bytes, a network given in memory by its
+    # pandapower JSON (hashed at load time), a pandapower:NAME network by its name.
+    given = case.metadata.details.get("network_sha256")
+    if given is not None:
+        hashed, digest = "network JSON", given
+    else:
+        hashed = "file" if path.is_file() else "name"
+        digest = hashlib.sha256(path.read_bytes() if hashed == "file" else source.encode("utf-8")).hexdigest()
     return {"command": None, "options": {}, "seeds": {}, **run,
-            "case": {"name": case.name, "source": source, "sha256": hashlib.sha256(content).hexdigest(),
-                     "sha256_of": hashed}}
+            "case": {"name": case.name, "source": source, "sha256": digest, "sha256_of": hashed}}

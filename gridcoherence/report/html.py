@@ -49,6 +49,9 @@ MACHINE_COLUMNS = {"name": "machine", "bus": "bus", "type": "type", "type_source
                    "D_pu": "D [p.u.]", "xd_prime_pu": "x'_d [p.u.]", "inv_droop_pu": "1/R [p.u.]",
                    "tau_s": "tau [s]", "data_source": "data from"}
 
+#: Largest machine data table shown open; larger ones open on a click, and for printing.
+OPEN_MACHINE_TABLE = 100
+
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
        max-width: 1200px; padding: 1em 1.5em; color: #1a1a1a; line-height: 1.4; }
@@ -65,7 +68,7 @@ figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1p
 figcaption { font-size: 0.9em; color: #444; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
 dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
-code { font-size: 0.9em; } .warnings li { margin-bottom: 0.3em; }
+code { font-size: 0.9em; } .warnings li { margin-bottom: 0.3em; } summary { cursor: pointer; }
 .print-only { display: none; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -73,6 +76,13 @@ code { font-size: 0.9em; } .warnings li { margin-bottom: 0.3em; }
   .scroll { overflow: visible; max-height: none; }
   section, figure, tr { break-inside: avoid; } h2 { break-after: avoid; }
 }
+"""
+
+#: Printing opens every closed part of the page.
+_PRINT = """
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details").forEach(function (part) { part.open = true; });
+});
 """
 
 _DRAW = """
@@ -146,7 +156,7 @@ def write_run_report(folder, *, case, table, labels, provenance, figures=(), acc
         page += ['<script type="application/json" id="area-map-figure">',
                  json.dumps(figure, allow_nan=False).replace("</", "<\\/"), "</script>",
                  f"<script>{_DRAW}</script>"]
-    page += ["</body>", "</html>"]
+    page += [f"<script>{_PRINT}</script>", "</body>", "</html>"]
     with atomic_write(folder / REPORT) as handle:
         handle.write("\n".join(page) + "\n")
     return [folder / AREA_MAP, folder / REPORT]
@@ -309,7 +319,7 @@ def _provenance_section(case, provenance, machines, run_warnings):
              ("command line", " ".join(command) if command else "(not run from the command line)"),
              ("case", f"{record.get('name', case.name)}: {case.metadata.description}"),
              ("case source", record.get("source", case.metadata.source)),
-             (f"SHA-256 {hashed}".strip(), record.get("sha256", "")),
+             (f"SHA-256 {hashed}".strip(), record.get("sha256") or "(not recorded)"),
              *((f"provenance: {key}", value) for key, value in case.metadata.provenance.items()),
              ("options", json.dumps(provenance.get("options", {}), default=str)),
              ("random seeds", json.dumps(provenance.get("seeds", {}), default=str))]
@@ -319,8 +329,11 @@ def _provenance_section(case, provenance, machines, run_warnings):
     else:
         columns = [c for c in MACHINE_COLUMNS if c in machines.columns]
         rows = machines[columns].itertuples(index=False, name=None)
-        assumed = (f"<p>The data of every machine and where it comes from ({len(machines)} machines).</p>"
-                   f'<div class="scroll">{_simple_table([MACHINE_COLUMNS[c] for c in columns], rows)}</div>')
+        # Closed for large cases: a browser lays out a closed table only when it is opened (or printed).
+        shown = " open" if len(machines) <= OPEN_MACHINE_TABLE else ""
+        assumed = (f"<details{shown}><summary>The data of every machine and where it comes from "
+                   f"({len(machines)} machines)</summary>"
+                   f'<div class="scroll">{_simple_table([MACHINE_COLUMNS[c] for c in columns], rows)}</div></details>')
     if run_warnings:
         said = '<ul class="warnings">' + "".join(f"<li>{_text(w)}</li>" for w in run_warnings) + "</ul>"
     else:
