@@ -223,11 +223,14 @@ def test_the_layout_is_deterministic_and_spreads_the_buses():
     assert distances.min() > 1e-3 * distances.max(), "no two buses on one spot"
 
 
-def test_bad_area_labels_are_refused_naming_them(tmp_path):
+@pytest.mark.parametrize("labels", [[0, 1], [0, 1, 1, np.nan, 0], [0, 1, -1, 1, 0], [0, 1, 0.5, 1, 0]],
+                         ids=["short", "nan", "negative", "fraction"])
+def test_bad_area_labels_are_refused_naming_them(tmp_path, labels):
     case = gc.load_case("coherent5")
     with pytest.raises(ValueError, match="labels"):
-        write_run_report(tmp_path, case=case, table=pd.DataFrame({"model": ["original"]}), labels=[0, 1],
+        write_run_report(tmp_path, case=case, table=pd.DataFrame({"model": ["original"]}), labels=labels,
                          provenance={})
+    assert not list(tmp_path.iterdir()), "nothing is written"
 
 
 def test_the_command_line_records_its_warnings_and_still_shows_them(tmp_path, monkeypatch):

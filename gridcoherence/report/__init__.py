@@ -48,8 +48,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "html": ["write_run_report", "REPORT", "AREA_MAP", "FIGURE_CAPTIONS"],
         "layout": [
-            "GridCoordinates", "grid_coordinates", "area_colors", "marker_sizes", "plot_area_map",
-            "KAMADA_KAWAI_LIMIT"
+            "GridCoordinates", "grid_coordinates", "area_colors", "area_labels", "marker_sizes",
+            "plot_area_map", "KAMADA_KAWAI_LIMIT"
         ],
         "metrics": [
             "StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._io import atomic_write
 from .export import _format_cell, unit_headers
-from .layout import area_colors, grid_coordinates, marker_sizes, plot_area_map
+from .layout import area_colors, area_labels, grid_coordinates, marker_sizes, plot_area_map
 
 __all__ = ["write_run_report", "REPORT", "AREA_MAP", "FIGURE_CAPTIONS"]
 
@@ -127,7 +127,7 @@ def write_run_report(folder, *, case, table, labels, provenance, figures=(), acc
     """
     folder = Path(folder)
     grid = grid_coordinates(case)
-    labels = np.asarray(labels, dtype=int)
+    labels = area_labels(labels, case.model.n)
     plot_area_map(case, labels, coordinates=grid, path=folder / AREA_MAP)
     try:
         from plotly.offline import get_plotlyjs

@@ -22,7 +22,8 @@ import scipy.sparse.csgraph as csgraph
 from .._io import save_figure, subplots
 from .._validation import as_node_array
 
-__all__ = ["GridCoordinates", "grid_coordinates", "area_colors", "marker_sizes", "plot_area_map", "KAMADA_KAWAI_LIMIT"]
+__all__ = ["GridCoordinates", "grid_coordinates", "area_colors", "area_labels", "marker_sizes", "plot_area_map",
+           "KAMADA_KAWAI_LIMIT"]
 
 #: Largest bus graph laid out by Kamada-Kawai (networkx, O(n^2) per iteration: ~1 s at 150
 #: buses); larger ones take the spectral layout of the bus graph's normalized Laplacian
@@ -148,6 +149,26 @@ def area_colors(k):
     return [to_hex(cmap(c % cmap.N)) for c in range(k)]
 
 
+def area_labels(labels, n):
+    """``labels`` as the areas (integers 0, 1, ...) of n machines, or ValueError naming ``labels``.
+
+    Examples
+    --------
+    >>> area_labels([0, 1, 1], 3).tolist()
+    [0, 1, 1]
+    >>> area_labels([0, 1.5, 1], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must be area numbers 0, 1, ...; node 1 has 1.5
+    """
+    values = as_node_array("labels", labels, n, minimum=0)  # finite, one per machine, >= 0
+    fractional = np.flatnonzero(values != np.round(values))
+    if fractional.size:
+        i = int(fractional[0])
+        raise ValueError(f"labels must be area numbers 0, 1, ...; node {i} has {float(values[i])!r}")
+    return values.astype(int)
+
+
 def marker_sizes(inertia, smallest=5.0, largest=18.0):
     """Marker diameters (points) growing with the square root of each machine's inertia."""
     root = np.sqrt(np.asarray(inertia, dtype=float))
@@ -177,7 +198,7 @@ def plot_area_map(case, labels, *, coordinates=None, path=None, title=None, figs
     from matplotlib.collections import LineCollection
 
     grid = grid_coordinates(case) if coordinates is None else coordinates
-    labels = as_node_array("labels", labels, case.model.n, minimum=0, dtype=int)
+    labels = area_labels(labels, case.model.n)
     k = int(labels.max()) + 1
     fig, ax = subplots(figsize=figsize, layout="constrained")
     segments = grid.bus_xy[grid.branches]
