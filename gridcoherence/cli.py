@@ -24,13 +24,15 @@ The ``--out`` folder of ``reduce``, ``compare`` and ``validate`` is a run folder
 an earlier run in it is replaced only once the new run is complete (``--keep-previous``
 keeps it as ``OUT.previous``), so the folder holds one complete run, never a mix. Its
 manifest ``run.json`` records the command line, the package version, the case with a
-SHA-256 hash of its file, the options and seeds, and every file with its size. A folder
-that is not a run folder (no ``run.json``) and not empty is refused.
+SHA-256 hash of its file, the options and seeds, every warning of the run and every file
+with its size; ``report.html`` shows the run on one page. A folder that is not a run
+folder (no ``run.json``) and not empty is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
@@ -38,6 +40,7 @@ import signal
 import sys
 import textwrap
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -205,8 +208,26 @@ def _check_run_folder(args):
 def _run_record(args):
     """What made this run, for the run folder's manifest."""
     options = {key: value for key, value in vars(args).items()
-               if key not in ("run", "command", "command_line", "quiet", "verbose")}
-    return {"command": args.command_line, "options": options, "seeds": {"k_means": args.seed}}
+               if key not in ("run", "command", "command_line", "quiet", "verbose", "warnings")}
+    return {"command": args.command_line, "options": options, "seeds": {"k_means": args.seed},
+            "warnings": [f"{w.category.__name__}: {w.message}" for w in args.warnings]}
+
+
+@contextlib.contextmanager
+def _recorded_warnings():
+    """Record the run's warnings for its run folder, then show them as they would have been shown.
+
+    The filters in force apply as usual (an "error" filter still raises); on leaving, every
+    recorded warning goes through them again, so it is printed (or caught) as before.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield caught
+        finally:
+            recorded = list(caught)
+    for message in recorded:
+        warnings.warn_explicit(message.message, message.category, message.filename, message.lineno,
+                               source=message.source)
 
 
 def _output_dir(path):
@@ -347,7 +368,8 @@ def cmd_reduce(args):
         _print_table(table)
         if band is not None:
             print(f"\nband error sup_|w|<={args.band} ||T - That_k|| = {band.sup_error:.4g}")
-        print(f"\nwrote {args.out}/step_comparison.csv, .md, plots (*.png), reduced_model.json, run.json")
+        print(f"\nwrote {args.out}/report.html, step_comparison.csv, .md, plots (*.png), reduced_model.json, "
+              "run.json")
     return 0
 
 
@@ -363,15 +385,16 @@ def cmd_compare(args):
         _check_clusters(spec["k"], model, f"--models {spec['text']!r}: k")
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
-    models, groups = {}, None
+    reductions = {}
     for spec in _progress(args.models, args, "models"):
         result = reduce_network(model, spec["k"], order=spec["order"], method=spec["method"],
                                 random_state=args.seed)
-        models[_table_label(result, f"--models {spec['text']!r}", spec["order"], args)] = result.model
-        groups = result.labels if groups is None else groups
-    table = compare_step_responses(model, models, u0=u0, t=t, groups=groups)
+        reductions[_table_label(result, f"--models {spec['text']!r}", spec["order"], args)] = result
+    models = {label: result.model for label, result in reductions.items()}
+    table = compare_step_responses(model, models, u0=u0, t=t, groups=next(iter(reductions.values())).labels)
     if args.out:
-        write_comparison_bundle(args.out, case, table, run=_run_record(args), keep_previous=args.keep_previous)
+        write_comparison_bundle(args.out, case, table, reductions=reductions, run=_run_record(args),
+                                keep_previous=args.keep_previous)
     if not args.quiet:
         _print_table(table)
     return 0
@@ -728,7 +751,8 @@ def main(argv=None):
     # SIGTERM unwinds like Ctrl-C, so atomic writes in progress remove their temporary files.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        return args.run(args)
+        with _recorded_warnings() as args.warnings:
+            return args.run(args)
     except (UsageError, MissingExtraError) as exc:  # the user can fix it: a missing extra too
         print(f"gridcoherence {args.command}: error: {exc}", file=sys.stderr)
         if args.verbose:

@@ -35,7 +35,7 @@ def test_reduction_bundle_writes_and_lists_every_file(kundur_reduction, tmp_path
     assert [p.name for p in written] == [
         "step_comparison.csv", "step_comparison.md", "cluster_responses.png", "coi_vs_aggregate.png",
         "bode_aggregate.png", "hankel_singular_values.png", "cluster_map.png", "reduced_model.json",
-        "reduction_summary.json", "run.json"]
+        "reduction_summary.json", "area_map.png", "report.html", "run.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
     assert [p.name for p in tmp_path.iterdir()] == ["run"], "no hidden folder is left beside the run"
     assert all(p.stat().st_size > 0 for p in written)
@@ -78,11 +78,11 @@ def test_comparison_bundle(kundur_reduction, tmp_path):
     case, _ = kundur_reduction
     run = {"command": ["gridcoherence", "compare"], "options": {"points": 11}, "seeds": {"k_means": 3}}
     written = write_comparison_bundle(tmp_path / "cmp", case, small_table(), run=run)
-    assert [p.name for p in written] == ["comparison.csv", "comparison.md", "run.json"]
+    assert [p.name for p in written] == ["comparison.csv", "comparison.md", "area_map.png", "report.html", "run.json"]
     assert written[1].read_text().splitlines()[0] == "| model | group | nadir [rad/s] |"
-    manifest = json.loads(written[2].read_text())
+    manifest = json.loads(written[-1].read_text())
     assert {key: manifest[key] for key in run} == run
-    assert [f["name"] for f in manifest["files"]] == ["comparison.csv", "comparison.md"]
+    assert [f["name"] for f in manifest["files"]] == ["area_map.png", "comparison.csv", "comparison.md", "report.html"]
 
 
 def test_manifest_of_a_pandapower_network_hashes_its_name(kundur_reduction, tmp_path):

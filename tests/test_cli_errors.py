@@ -170,7 +170,7 @@ def test_run_manifest_records_command_case_options_and_seeds(workdir, capsys):
     source = gc.load_case("kundur_two_area").metadata.source
     assert manifest["case"] == {"name": "kundur_two_area", "source": source, "sha256_of": "file",
                                 "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()}
-    assert run_folder(workdir / "cmp")[1].keys() == {"comparison.csv", "comparison.md"}
+    assert run_folder(workdir / "cmp")[1].keys() == {"comparison.csv", "comparison.md", "area_map.png", "report.html"}
 
 
 # ---------------------------------------------------------------------------- SIGKILL

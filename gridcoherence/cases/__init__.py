@@ -50,7 +50,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "machine_overrides": ["OVERRIDE_COLUMNS", "MachineOverride", "read_machine_overrides"],
         "machines": ["UNIFORM_RULE", "PowerMachines", "machine_data_table"],
         "matpower": ["MATPOWER_COLUMNS", "check_grid_tables", "read_matpower"],
-        "network_sources": ["charging_to_shunts"],
+        "network_sources": ["charging_to_shunts", "bus_grid", "BusGrid"],
         "pandapower_json": ["ALLOWED_OBJECTS", "refused_object", "read_pandapower_json"],
         "powerflow": [
             "Machine", "MachineNetwork", "PowerFlowError", "IslandError", "solve_power_flow",

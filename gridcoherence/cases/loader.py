@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import math
 import os
 import tomllib
@@ -39,7 +40,7 @@ from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
 from .bundled import bundled_path, list_cases
 from .machines import UNIFORM_RULE, graph_nodes, machines_reader, power_machines
-from .network_sources import graph_laplacian, pandapower_net, warn_negative_reactances
+from .network_sources import bus_grid, graph_laplacian, pandapower_net, warn_negative_reactances
 from .schema import FORMAT_VERSION, POWER_SOURCES, CaseError, TableReader, table_source
 
 __all__ = ["Case", "CaseMetadata", "load_case", "case_summary", "model_units"]
@@ -64,7 +65,10 @@ class CaseMetadata:
     options : dict
         Options the case was loaded with (scale, keep_main_island, ...).
     details : dict
-        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...
+        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...;
+        power networks: ``bus_grid``, the buses, branches and bus coordinates
+        (:class:`~gridcoherence.cases.network_sources.BusGrid`), and ``network_sha256``, the
+        SHA-256 hash of a network given in memory as pandapower JSON (None otherwise).
     """
 
     name: str
@@ -403,10 +407,15 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     The machine data is re-attached to the machines the reduction keeps by their positions
     (:attr:`~gridcoherence.cases.powerflow.MachineNetwork.kept`), never by name.
     """
+    import pandapower as pp
+
     from .powerflow import (IslandError, PowerFlowError, machine_network, negative_reactance_branches,
                             solve_power_flow)
 
-    net = pandapower_net(source, network, folder, base_mva, frequency, given=overrides.get("network"))
+    given = overrides.get("network")
+    # A network given in memory has no file to identify it by: its pandapower JSON, before solving.
+    given_sha256 = None if given is None else hashlib.sha256(pp.to_json(given).encode("utf-8")).hexdigest()
+    net = pandapower_net(source, network, folder, base_mva, frequency, given=given)
     if base_mva is not None and not math.isclose(float(net.sn_mva), base_mva):
         raise CaseError(source, "base_mva", f"is {base_mva} but the network's base is {net.sn_mva} MVA")
     base = float(net.sn_mva)
@@ -435,7 +444,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     details = data.kept_details(reduced.kept)
     details.update(converter_generators=data.converter_generators, dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
-                   n_buses=len(net.bus))
+                   n_buses=len(net.bus), bus_grid=bus_grid(net), network_sha256=given_sha256)
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
     return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)

@@ -10,7 +10,8 @@ by pandapower's converter) or inline MATPOWER-style tables (:func:`inline_net`, 
 :func:`charging_to_shunts` for tapped branches). Branches of negative series reactance
 are reported as a :class:`~gridcoherence.cases.schema.CaseWarning`
 (:func:`warn_negative_reactances`). Graph networks
-(``sbm``, ``graph``) become a Laplacian directly (:func:`graph_laplacian`). Every function
+(``sbm``, ``graph``) become a Laplacian directly (:func:`graph_laplacian`). The buses,
+branches and bus coordinates of a power network are kept for maps (:func:`bus_grid`). Every function
 reads its table through a :class:`~gridcoherence.cases.schema.TableReader` and raises
 :class:`~gridcoherence.cases.schema.CaseError` naming the field.
 """
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import json
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +35,7 @@ from .matpower import check_grid_tables, read_matpower
 from .pandapower_json import read_pandapower_json
 from .schema import CaseError, CaseWarning
 
-__all__ = ["charging_to_shunts"]
+__all__ = ["charging_to_shunts", "bus_grid", "BusGrid"]
 
 
 def pandapower_net(source, network, folder, base_mva, frequency_hz, given=None):
@@ -78,6 +81,70 @@ def pandapower_net(source, network, folder, base_mva, frequency_hz, given=None):
             warn_negative_reactances(source, network, negative)
     _check_buses_and_reference(source, net)
     return net
+
+
+@dataclass(frozen=True)
+class BusGrid:
+    """The buses and branches of a power network, for drawing it.
+
+    Attributes
+    ----------
+    buses : ndarray of int, shape (n_buses,)
+        The pandapower bus indices, in the network's order.
+    branches : ndarray of int, shape (n_branches, 2)
+        Positions in ``buses`` of the two ends of every in-service line, transformer
+        winding pair and impedance (a three-winding transformer is its hv-mv and hv-lv pairs).
+    coordinates : ndarray, shape (n_buses, 2), or None
+        The network's bus coordinates (pandapower ``bus.geo`` points, or ``bus_geodata``
+        x, y of older files) when every bus has finite ones; None otherwise.
+    """
+
+    buses: np.ndarray
+    branches: np.ndarray
+    coordinates: np.ndarray | None
+
+
+#: Bus columns of each pandapower branch table whose in-service rows :func:`bus_grid` draws.
+_BRANCH_ENDS = {"line": [("from_bus", "to_bus")], "trafo": [("hv_bus", "lv_bus")],
+                "trafo3w": [("hv_bus", "mv_bus"), ("hv_bus", "lv_bus")], "impedance": [("from_bus", "to_bus")]}
+
+
+def bus_grid(net):
+    """The :class:`BusGrid` of a pandapower network: buses, branches and bus coordinates.
+
+    Examples
+    --------
+    >>> import pandapower.networks as pn
+    >>> grid = bus_grid(pn.case9())
+    >>> grid.buses.size, grid.branches.shape, grid.coordinates.shape
+    (9, (9, 2), (9, 2))
+    """
+    buses = net.bus.index.to_numpy()
+    position = {int(b): i for i, b in enumerate(buses)}
+    ends = []
+    for table, pairs in _BRANCH_ENDS.items():
+        frame = net[table] if table in net else None
+        if frame is None or len(frame) == 0:
+            continue
+        frame = frame[frame["in_service"].astype(bool)]
+        for first, second in pairs:
+            ends += [(position[int(a)], position[int(b)]) for a, b in zip(frame[first], frame[second])]
+    branches = np.array(ends, dtype=int).reshape(-1, 2)
+    return BusGrid(buses=buses, branches=branches, coordinates=_bus_coordinates(net))
+
+
+def _bus_coordinates(net):
+    """Finite (x, y) of every bus from ``bus.geo`` or ``bus_geodata``, or None if any bus lacks them."""
+    if "geo" in net.bus and net.bus["geo"].notna().all():
+        points = [json.loads(text) if isinstance(text, str) else text for text in net.bus["geo"]]
+        if not all(isinstance(p, dict) and p.get("type") == "Point" for p in points):
+            return None
+        xy = np.array([p["coordinates"][:2] for p in points], dtype=float)
+    elif "bus_geodata" in net and len(net.bus_geodata) and net.bus.index.isin(net.bus_geodata.index).all():
+        xy = net.bus_geodata.loc[net.bus.index, ["x", "y"]].to_numpy(dtype=float)
+    else:
+        return None
+    return xy if np.isfinite(xy).all() else None
 
 
 def _builds_network(function):

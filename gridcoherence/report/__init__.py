@@ -15,6 +15,10 @@ the command line and :mod:`~gridcoherence.studies`.
   units in the column headers.
 * :mod:`~gridcoherence.report.features` -- Features of a sampled step response: nadir and
   its time, RoCoF, settling time, steady state.
+* :mod:`~gridcoherence.report.html` -- The run report ``report.html``: one self-contained
+  page of a reduction or a comparison.
+* :mod:`~gridcoherence.report.layout` -- Where to draw a case's buses and machines: bus
+  coordinates or a layout of the bus graph.
 * :mod:`~gridcoherence.report.metrics` -- Error metrics between a reference model and an
   approximation (Table 3-II's columns).
 * :mod:`~gridcoherence.report.modal` -- Step responses in modal form and their features,
@@ -34,7 +38,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["bundle", "compare", "equivalent", "errors", "export", "features", "metrics", "modal", "plots", "responses", "serialization"],
+    submodules=["bundle", "compare", "equivalent", "errors", "export", "features", "html", "layout", "metrics", "modal", "plots", "responses", "serialization"],
     submod_attrs={
         "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
@@ -47,6 +51,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "features": [
             "hermite_extreme", "settling_time", "step_response_features", "curvature_mismatch",
             "sampled_feature_reasons", "horizon_end_reason", "ramp_reason"
+        ],
+        "html": ["write_run_report", "REPORT", "AREA_MAP", "FIGURE_CAPTIONS"],
+        "layout": [
+            "GridCoordinates", "grid_coordinates", "area_colors", "area_labels", "marker_sizes",
+            "plot_area_map", "KAMADA_KAWAI_LIMIT"
         ],
         "metrics": [
             "StepErrorMetrics", "step_error_metrics", "error_system", "step_error_response"

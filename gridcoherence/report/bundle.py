@@ -7,8 +7,9 @@ write the folder as a whole (:func:`gridcoherence._io.atomic_directory`): an ear
 in it is replaced only once the new one is complete, so the folder never mixes two runs
 and an interrupted run leaves the earlier one as it was. Every run folder ends with the
 manifest ``run.json`` (:func:`gridcoherence._io.write_manifest`): how the run was made,
-the case and a SHA-256 hash of its file, and every file with its size. Both return the
-paths they wrote.
+the case and a SHA-256 hash of its file, and every file with its size; ``report.html``
+shows the run on one page (:mod:`~gridcoherence.report.html`). Both return the paths they
+wrote.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+
 from .._io import MANIFEST, atomic_directory, write_json, write_manifest
 from ..coherence.measures import aggregate_response
 from . import plots
 from .export import export_table
+from .html import write_run_report
 from .serialization import save_reduced
 
 __all__ = ["write_reduction_bundle", "write_comparison_bundle"]
@@ -35,7 +39,9 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     reduced by balanced truncation, ``bode_aggregate.png`` (of the largest such cluster)
     and ``hankel_singular_values.png``; ``cluster_map.png``; ``reduced_model.json``
     (:func:`~gridcoherence.report.serialization.save_reduced`, with the band and its
-    error); ``reduction_summary.json`` (case, options, clusters, band error); ``run.json``
+    error); ``reduction_summary.json`` (case, options, clusters, band error);
+    ``area_map.png`` and ``report.html``, the run on one page with the accuracy of the
+    reduced model (:func:`~gridcoherence.report.html.write_run_report`); ``run.json``
     (the manifest, see the module docstring).
 
     Parameters
@@ -61,8 +67,9 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
         :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error` of the
         reduced model, or ``None`` when the model has none.
     run : dict, optional
-        How the run was made, for the manifest: ``command`` (the argument list),
-        ``options``, ``seeds``. By default the options and k-means seed of ``result``.
+        How the run was made, for the manifest and the report: ``command`` (the argument
+        list), ``options``, ``seeds``, ``warnings`` (plain text). By default the options and
+        k-means seed of ``result``.
     keep_previous : bool
         Keep an earlier run in ``out`` as ``out.previous`` instead of removing it.
 
@@ -75,7 +82,10 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
         run = {"options": result.options, "seeds": {"k_means": result.options["random_state"]}}
     with atomic_directory(out, keep_previous=keep_previous) as folder:
         names = _write_reduction_files(folder, case, result, table, u0, t, band, band_error)
-        write_manifest(folder, _run_record(case, run))
+        record = _run_record(case, run)
+        names += _write_report(folder, case, table, result.labels, record, names,
+                               {"reduced model": result.accuracy(band=band, u0=u0, t=t)})
+        write_manifest(folder, record)
     return [Path(out) / name for name in [*names, MANIFEST]]
 
 
@@ -114,10 +124,12 @@ def _write_reduction_files(out, case, result, table, u0, t, band, band_error):
     return [p.name for p in written] + ["reduced_model.json", "reduction_summary.json"]
 
 
-def write_comparison_bundle(out, case, table, *, run=None, keep_previous=False):
+def write_comparison_bundle(out, case, table, *, reductions=None, run=None, keep_previous=False):
     """Write a comparison of several models as the run folder ``out``.
 
-    Files: ``comparison.csv`` and ``comparison.md``, then the manifest ``run.json``.
+    Files: ``comparison.csv`` and ``comparison.md``, ``area_map.png`` and ``report.html``
+    (:func:`~gridcoherence.report.html.write_run_report`: the areas of the first
+    reduction on the grid and every reduction's accuracy), then the manifest ``run.json``.
 
     Parameters
     ----------
@@ -127,8 +139,13 @@ def write_comparison_bundle(out, case, table, *, run=None, keep_previous=False):
         The case the models reduce.
     table : pandas.DataFrame
         From :func:`~gridcoherence.report.compare.compare_step_responses`.
+    reductions : dict of str -> NetworkReduction, optional
+        The compared reductions by their label in ``table``; their accuracy
+        (:meth:`~gridcoherence.reduction.pipeline.NetworkReduction.accuracy`, default
+        disturbance and time grid) goes into the report. Without them the map shows one area.
     run : dict, optional
-        How the run was made, for the manifest (``command``, ``options``, ``seeds``).
+        How the run was made, for the manifest and the report (``command``, ``options``,
+        ``seeds``, ``warnings``).
     keep_previous : bool
         Keep an earlier run in ``out`` as ``out.previous`` instead of removing it.
 
@@ -138,20 +155,40 @@ def write_comparison_bundle(out, case, table, *, run=None, keep_previous=False):
         The written files, the manifest last.
     """
     names = ["comparison.csv", "comparison.md"]
+    reductions = reductions or {}
+    labels = next(iter(reductions.values())).labels if reductions else np.zeros(case.model.n, dtype=int)
     with atomic_directory(out, keep_previous=keep_previous) as folder:
         for name in names:
             export_table(table, folder / name)
-        write_manifest(folder, _run_record(case, run or {}))
+        record = _run_record(case, run or {})
+        names += _write_report(folder, case, table, labels, record, [],
+                               {label: r.accuracy() for label, r in reductions.items()})
+        write_manifest(folder, record)
     return [Path(out) / name for name in [*names, MANIFEST]]
+
+
+def _write_report(folder, case, table, labels, record, names, accuracies):
+    """``area_map.png`` and ``report.html`` (:func:`~gridcoherence.report.html.write_run_report`); their names.
+
+    The report embeds the run's figures but the cluster map, which the area map replaces.
+    """
+    figures = [folder / name for name in names if name.endswith(".png") and name != "cluster_map.png"]
+    written = write_run_report(folder, case=case, table=table, labels=labels, provenance=record, figures=figures,
+                               accuracies=accuracies, warnings=record.get("warnings", ()))
+    return [p.name for p in written]
 
 
 def _run_record(case, run):
     """The manifest's record: command, case (name, source, SHA-256), options, seeds."""
     source = case.metadata.source
     path = Path(source)
-    # A case read from a file is identified by the file's bytes; a pandapower:NAME network by its name.
-    hashed = "file" if path.is_file() else "name"
-    content = path.read_bytes() if hashed == "file" else source.encode("utf-8")
+    # A case read from a file is identified by the file's bytes, a network given in memory by its
+    # pandapower JSON (hashed at load time), a pandapower:NAME network by its name.
+    given = case.metadata.details.get("network_sha256")
+    if given is not None:
+        hashed, digest = "network JSON", given
+    else:
+        hashed = "file" if path.is_file() else "name"
+        digest = hashlib.sha256(path.read_bytes() if hashed == "file" else source.encode("utf-8")).hexdigest()
     return {"command": None, "options": {}, "seeds": {}, **run,
-            "case": {"name": case.name, "source": source, "sha256": hashlib.sha256(content).hexdigest(),
-                     "sha256_of": hashed}}
+            "case": {"name": case.name, "source": source, "sha256": digest, "sha256_of": hashed}}
