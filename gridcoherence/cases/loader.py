@@ -26,6 +26,7 @@ machines, f(s) = 1/s and the output is each machine's frequency deviation (rad/s
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -61,7 +62,9 @@ class CaseMetadata:
     options : dict
         Options the case was loaded with (scale, keep_main_island, ...).
     details : dict
-        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...
+        Case-specific facts: dropped machines, negative weights, SBM labels, types, ...;
+        for power networks ``coordinates``, the (x, y) of every machine's bus from the
+        network's bus geodata (None when some bus has none), which place the cluster map.
     """
 
     name: str
@@ -290,6 +293,29 @@ def _build(document, source, folder, overrides):
     return Case(model, metadata)
 
 
+def _bus_coordinates(net, buses):
+    """(x, y) of each of ``buses`` from the network's bus geodata, or None unless every one has them.
+
+    pandapower keeps them as GeoJSON points in ``net.bus.geo`` (older versions: the
+    ``x``, ``y`` columns of ``net.bus_geodata``).
+    """
+    geodata = getattr(net, "bus_geodata", None)
+    if "geo" in net.bus.columns:
+        points = net.bus["geo"].reindex(buses)
+        if points.isna().any():
+            return None
+        try:
+            xy = [json.loads(point)["coordinates"] for point in points]
+        except (TypeError, ValueError, KeyError):
+            return None
+    elif geodata is not None and {"x", "y"} <= set(geodata.columns) and set(buses) <= set(geodata.index):
+        xy = geodata.loc[buses, ["x", "y"]].to_numpy().tolist()
+    else:
+        return None
+    xy = np.asarray(xy, dtype=float)
+    return xy.tolist() if xy.shape == (len(buses), 2) and np.all(np.isfinite(xy)) else None
+
+
 def _power_case(source, network, machines, folder, overrides, base_mva, frequency):
     """Solve a power network, attach its machines and reduce onto them.
 
@@ -328,7 +354,7 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     details = data.kept_details(reduced.kept)
     details.update(dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
-                   n_buses=len(net.bus))
+                   n_buses=len(net.bus), coordinates=_bus_coordinates(net, [m.bus for m in reduced.machines]))
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
     return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)
