@@ -216,7 +216,7 @@ def test_command_line_reports_the_true_nadir_on_two_points(kundur, tmp_path):
     for c in range(2):
         w = coi_weights(model, np.flatnonzero(reduced.labels == c))
         expected = fine_features(group_system(model, np.eye(model.n)[0], w), -1.0, 120.0, 0.02, points=20_000)
-        row = table[(table["model"] == "original") & (table["group"] == f"cluster {c}")].iloc[0]
+        row = table[(table["model"] == "original") & (table["group"] == f"area {c + 1}")].iloc[0]  # areas from 1
         assert row["nadir_rad_s"] == pytest.approx(expected["nadir"], rel=1e-6)
         assert row["nadir_time_s"] == pytest.approx(expected["nadir_time"], rel=1e-6)
         assert row["max_rocof_rad_s2"] == pytest.approx(expected["max_rocof"], rel=1e-6)

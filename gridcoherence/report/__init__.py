@@ -34,7 +34,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["bundle", "compare", "errors", "export", "features", "metrics", "modal", "plots", "responses", "serialization"],
     submod_attrs={
-        "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
+        "bundle": [
+            "write_reduction_bundle", "write_comparison_bundle", "error_vs_k_table",
+            "ERROR_VS_K_UNITS"
+        ],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
         "errors": ["sampled_hinf", "sampled_errors", "exact_errors"],
         "export": ["export_table", "table_to_markdown", "unit_headers"],
@@ -48,7 +51,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "modal": ["ModalStepResponse", "modal_features"],
         "plots": [
             "plot_cluster_responses", "plot_coi_vs_aggregate", "plot_bode_aggregate",
-            "plot_hankel_singular_values", "plot_cluster_map"
+            "plot_hankel_singular_values", "plot_cluster_map", "plot_error_vs_k"
         ],
         "responses": [
             "GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "time_grid",
