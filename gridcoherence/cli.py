@@ -426,6 +426,19 @@ def _check_reduce_options(args):
         raise UsageError("--weight weights the balanced truncation of the aggregates: give --order or --tolerance")
 
 
+def _how_chosen(args, result):
+    """What decided the number of areas of a reduce run."""
+    if args.areas is not None:
+        return f"the areas of {args.areas}"
+    if args.clusters is not None:
+        return "--clusters"
+    if args.tolerance is None:
+        return "the largest eigengap"
+    if result.options["met"]:
+        return f"the smallest k tried within {100 * args.tolerance:g} %"
+    return f"no k tried is within {100 * args.tolerance:g} %: the smallest error tried"
+
+
 def cmd_reduce(args):
     _check_reduce_options(args)
     _check_run_folder(args)
@@ -439,7 +452,8 @@ def cmd_reduce(args):
     model = case.model
     _check_clusters(args.clusters, model)
     if args.min_area_size > model.n:
-        raise UsageError(f"--min-area-size must be at most {model.n} (the number of machines), got {args.min_area_size}")
+        raise UsageError(f"--min-area-size must be at most {model.n} (the number of machines), "
+                         f"got {args.min_area_size}")
     partition, area_names = _read_areas(args.areas, model) if args.areas is not None else (None, None)
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
@@ -480,13 +494,8 @@ def cmd_reduce(args):
     print()
     _print_table(curve)
     chosen = curve[curve["chosen"]].iloc[0]
-    how = (f"the smallest k tried within {100 * args.tolerance:g} %" if args.tolerance is not None
-           and args.clusters is None and partition is None and result.options["met"] else
-           "the smallest error tried" if args.tolerance is not None and args.clusters is None and partition is None
-           else f"the areas of {args.areas}" if partition is not None else
-           "--clusters" if args.clusters is not None else "the largest eigengap")
-    print(f"\nchosen         k = {result.n_clusters} ({how}; {result.options['embedding']} embedding), "
-          f"area sizes {chosen['area_sizes']}, orders {'/'.join(map(str, result.orders))}")
+    print(f"\nchosen         k = {result.n_clusters} ({_how_chosen(args, result)}; {result.options['embedding']} "
+          f"embedding), area sizes {chosen['area_sizes']}, orders {'/'.join(map(str, result.orders))}")
     if area_names is not None:
         print("areas          " + ", ".join(f"{c + 1} = {name}" for c, name in enumerate(area_names)))
     for row in result.single_machine_areas():

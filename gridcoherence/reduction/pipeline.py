@@ -142,9 +142,10 @@ class NetworkReduction:
         -------
         list of dict
             Per single-machine area: ``area`` (its cluster index, 0 first), ``node``
-            (the machine's node index), ``name`` (None without node names), ``coupling_to_rest`` (the machine's total tie to the rest of the
-            network, L_ii = sum_j |L_ij|), ``coupling_rank`` (1 = the weakest total tie of
-            all n nodes), ``slow_mode`` (the clustered slow eigenvector, 2..k, in which the
+            (the machine's node index), ``name`` (None without node names),
+            ``coupling_to_rest`` (the machine's total tie to the rest of the network,
+            L_ii = sum_j |L_ij|), ``coupling_rank`` (1 = the weakest total tie of all n
+            nodes), ``slow_mode`` (the clustered slow eigenvector, 2..k, in which the
             machine's entry is largest relative to that vector's RMS), ``slow_mode_entry``
             (that ratio: an entry far above 1 makes the machine its own group) and
             ``reason``, the sentence that says so (areas and machines numbered from 1,
@@ -409,7 +410,10 @@ def _refuse_small_areas(structure, min_area_size):
 
 
 def _checked_reduction(structure, order, method, weight, input_weight, min_area_size, **options):
-    """:func:`_network_reduction` of a structure whose areas all have ``min_area_size`` machines (else AreaSizeError)."""
+    """:func:`_network_reduction` of a structure whose areas all have ``min_area_size`` machines.
+
+    Raises :class:`AreaSizeError` otherwise.
+    """
     _refuse_small_areas(structure, min_area_size)
     return _network_reduction(structure, order, method, weight, input_weight, min_area_size=min_area_size,
                               **options)
@@ -520,8 +524,9 @@ class CoherencyReductor:
             A given partition (labels or index groups) instead of spectral clustering.
         min_area_size : int
             Fewest machines per area; a k that gives a smaller area raises
-            :class:`AreaSizeError` (a ValueError) naming those areas. 1 (default) allows single-machine areas
-            (:meth:`NetworkReduction.single_machine_areas` says why each stands alone).
+            :class:`AreaSizeError` (a ValueError) naming those areas. 1 (default) allows
+            single-machine areas (:meth:`NetworkReduction.single_machine_areas` says why
+            each stands alone).
 
         Returns
         -------
