@@ -4,15 +4,22 @@ Commands (``gridcoherence COMMAND --help`` shows each one's options and examples
 
 * ``cases``      bundled cases with their size, machines and lambda_2;
 * ``info``       one case: network summary, Laplacian spectrum, suggested clusters, passivity;
-* ``reduce``     the whole pipeline on a case, writing the comparison table, plots and the
-                 reduced model (JSON readable by :func:`gridcoherence.load_reduced`);
-* ``compare``    the comparison table for several reduction choices side by side;
+* ``reduce``     the whole pipeline on a case, writing the comparison table, the accuracy
+                 (error vs k; with ``--tolerance`` the k and orders it chooses and the
+                 verdict), plots and the reduced model (JSON readable by
+                 :func:`gridcoherence.load_reduced`);
+* ``compare``    the comparison table for several reduction choices and saved reduced
+                 models side by side, each row naming the partition it uses;
 * ``reproduce``  every figure and table of the dissertation the package covers;
 * ``sweep``      a resumable Monte-Carlo study, serially or on Dask;
 * ``export``     a reduced model (``reduce``'s ``reduced_model.json``) as a dynamic equivalent
                  for TOPS, PSS/E or pandapower.
 * ``validate``   a TOPS case against the TOPS simulator: electromechanical modes and a
                  load step, our full and reduced models side by side (extra ``validate``).
+
+Areas and machines are numbered from 1 in everything printed and written (area c + 1 is
+cluster c of the library). Progress bars (tqdm) appear on stderr only when it is a
+terminal; otherwise the output is the same without them.
 
 Exit codes: 0 success; 2 bad usage or bad input (unknown case, an option out of range,
 unreadable or malformed file, unwritable output folder), found before any computation
@@ -134,6 +141,26 @@ def _machine(text):
     return number
 
 
+def _order_option(text):
+    """The type of --order: an integer (checked against the method's minimum later) or ``auto``."""
+    return "auto" if text == "auto" else _integer(text)
+
+
+def _weight_option(text):
+    """The type of --weight: ``none`` (None) or ``band:LOW:HIGH`` in rad/s -> (LOW, HIGH)."""
+    if text == "none":
+        return None
+    kind, _, edges = text.partition(":")
+    low, _, high = edges.partition(":")
+    try:
+        band = (float(low), float(high))
+    except ValueError:
+        band = None
+    if kind != "band" or band is None or not all(map(math.isfinite, band)) or not 0 < band[0] < band[1]:
+        raise argparse.ArgumentTypeError(f"must be none or band:LOW:HIGH with 0 < LOW < HIGH in rad/s, got {text!r}")
+    return band
+
+
 #: Why each method has its minimum order (the minimum is the library's MINIMUM_ORDER).
 _ORDER_REASON = {"cl": "a machine has at least its swing state",
                  "tb": "a tb aggregate keeps the swing state and reduces its turbines to order R - 1 >= 1"}
@@ -143,7 +170,7 @@ def _order_problem(order, method):
     """Why ``order`` is too small for ``method``, or None."""
     from .reduction.machines import MINIMUM_ORDER
 
-    if order is not None and order < MINIMUM_ORDER[method]:
+    if order not in (None, "auto") and order < MINIMUM_ORDER[method]:
         return (f"must be at least {MINIMUM_ORDER[method]} for method {method} ({_ORDER_REASON[method]}), "
                 f"got {order}")
     return None
@@ -268,6 +295,71 @@ def _disturbance(model, machine, amplitude):
     return amplitude * model.input_shape(index)
 
 
+def _read_areas(path, model):
+    """The partition of an ``--areas`` CSV file ``machine,area``.
+
+    A machine is a name of the case's machines or a number 1..n; an area is any label.
+    Returns the cluster of every node (areas numbered in order of their first machine,
+    as the reduction numbers them) and the file's label of every area in that order.
+    """
+    import csv
+
+    names = [str(name) for name in model.node_names] if model.node_names is not None else []
+    by_name = {name: i for i, name in enumerate(names)}
+
+    def problem(line, text):
+        return UsageError(f"--areas {path}: line {line}: {text}")
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"--areas {path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+    numbered = [(line, [cell.strip() for cell in row]) for line, row in enumerate(rows, 1) if any(map(str.strip, row))]
+    if not numbered or [cell.lower() for cell in numbered[0][1]] != ["machine", "area"]:
+        got = ",".join(numbered[0][1]) if numbered else "an empty file"
+        raise problem(numbered[0][0] if numbered else 1, f"the header must be 'machine,area', got {got!r}")
+    area_of, first_line = {}, {}
+    for line, row in numbered[1:]:
+        if len(row) != 2:
+            raise problem(line, f"expected 2 fields (machine,area), got {len(row)}")
+        machine, area = row
+        if machine in by_name:
+            node = by_name[machine]
+        elif machine.isdigit() and 1 <= int(machine) <= model.n:
+            node = int(machine) - 1
+        else:
+            raise problem(line, f"field 'machine': unknown machine {machine!r} (a machine name of the case or "
+                                f"a number 1..{model.n})")
+        if not area:
+            raise problem(line, "field 'area': empty")
+        if node in area_of:
+            raise problem(line, f"field 'machine': machine {machine!r} is listed twice (first on line "
+                                f"{first_line[node]})")
+        area_of[node], first_line[node] = area, line
+    missing = [i for i in range(model.n) if i not in area_of]
+    if missing:
+        shown = [names[i] if names else str(i + 1) for i in missing[:10]]
+        raise UsageError(f"--areas {path}: machine(s) {', '.join(shown)}{' ...' if len(missing) > 10 else ''} "
+                         "have no area: every machine needs one")
+    labels = [area_of[i] for i in range(model.n)]
+    order = list(dict.fromkeys(labels))
+    return np.array([order.index(area) for area in labels]), order
+
+
+def _accuracy_lines(accuracy):
+    """The accuracy in its units and relative terms, areas numbered from 1."""
+    area = accuracy.worst_area
+    return [
+        f"band error     {accuracy.band_error_rad_s_per_pu:.4g} rad/s per p.u. on |w| <= {accuracy.band_rad_s:g} rad/s "
+        f"= {100 * accuracy.relative_band_error:.3g} % of sup||T|| ({accuracy.transfer_norm_rad_s_per_pu:.4g} rad/s "
+        f"per p.u.), peak at {accuracy.peak_frequency_rad_s:.4g} rad/s",
+        f"area error     worst in area {area + 1}: {accuracy.area_error_rad_s[area]:.4g} rad/s = "
+        f"{100 * accuracy.worst_area_error:.3g} % of its nadir ({accuracy.area_nadir_rad_s[area]:.4g} rad/s) over "
+        f"{accuracy.horizon_s:g} s",
+    ]
+
+
 # ---------------------------------------------------------------------------- commands
 def cmd_cases(args):
     import pandas as pd
@@ -322,58 +414,153 @@ def _reduction_label(k, order, method, note=""):
     return f"k={k}" + ("" if order is None else f", order={order}{note}, {method}")
 
 
-def _table_label(result, requested, order, args):
-    """The table row label of a reduction, with the order it actually has.
+def _table_label(result, requested, args):
+    """The table row label of a reduction, with the orders it actually has.
 
-    When the requested order reduces no aggregate (each is already of at most that order),
-    the label shows the full aggregates' order and a note on stderr says so.
+    ``requested`` names the option that asked for an order (None when none was asked or
+    the tolerance search chose them). A reduction that reduces no aggregate is "k=K"; when
+    an asked order reduces none (each is already of at
+    most that order), the label shows the full aggregates' order and a note on stderr
+    says so.
     """
     method = result.options["method"]
-    if order is None or any(r is not None for r in result.aggregate_reductions):
-        return _reduction_label(result.n_clusters, result.options["order"], method)
-    full = [row["full_order"] for row in result.summary()]
+    if any(r is not None and r.reduced for r in result.aggregate_reductions):
+        return _reduction_label(result.n_clusters, result.orders, method)
+    if requested is None:
+        return result.label
+    full = result.full_orders
+    order = result.options["order_requested"]
+    why = ("the Hankel singular values keep every aggregate whole" if order == "auto" else
+           f"every aggregate is already of order <= {order}")
     if not args.quiet:
-        print(f"gridcoherence {args.command}: note: {requested} reduces nothing: every aggregate is already "
-              f"of order <= {order} (orders {', '.join(map(str, full))}); the model keeps the full aggregates",
-              file=sys.stderr)
+        print(f"gridcoherence {args.command}: note: {requested} reduces nothing: {why} "
+              f"(orders {', '.join(map(str, full))}); the model keeps the full aggregates", file=sys.stderr)
     return _reduction_label(result.n_clusters, max(full), method, " (full aggregates)")
 
 
-def cmd_reduce(args):
+def _order_request(result, option):
+    """The option text that asked for the orders of ``result``, or None."""
+    requested = result.options["order_requested"]
+    return None if requested is None or requested == "tolerance" else f"{option} {requested}"
+
+
+def _warn(args, text):
+    if not args.quiet:
+        print(f"gridcoherence {args.command}: warning: {text}", file=sys.stderr)
+
+
+def _check_reduce_options(args):
+    """Refuse contradictory reduce options before any work."""
     problem = _order_problem(args.order, args.method)
     if problem:
         raise UsageError(f"--order {problem}")
-    _check_run_folder(args)
-    from .report.bundle import write_reduction_bundle
-    from .report.compare import compare_step_responses
-    from .reduction.pipeline import reduce_network
+    if args.areas is not None and args.clusters is not None:
+        raise UsageError("--areas gives the areas; leave out --clusters")
+    if args.tolerance is not None and args.clusters is None and args.areas is None and args.embedding is not None:
+        raise UsageError("--embedding: with --tolerance and no --clusters every embedding is tried; leave it out")
+    if args.weight is not None and args.order is None and args.tolerance is None:
+        raise UsageError("--weight weights the balanced truncation of the aggregates: give --order or --tolerance")
 
+
+def _how_chosen(args, result):
+    """What decided the number of areas of a reduce run."""
+    if args.areas is not None:
+        return f"the areas of {args.areas}"
+    if args.clusters is not None:
+        return "--clusters"
+    if args.tolerance is None:
+        return "the largest eigengap"
+    if result.options["met"]:
+        return f"the smallest k tried within {100 * args.tolerance:g} %"
+    return f"no k tried is within {100 * args.tolerance:g} %: the smallest error tried"
+
+
+def cmd_reduce(args):
+    _check_reduce_options(args)
+    _check_run_folder(args)
+    from .report.bundle import error_vs_k_table, write_reduction_bundle
+    from .report.compare import compare_step_responses
+    from .reduction.pipeline import AreaSizeError, reduce_network
+
+    stages = _stages(args, ["power flow", "eigen-solve and reduction", "simulation", "plots and files"])
+    next(stages)
     case = _load(args.case, args.keep_main_island)
     model = case.model
     _check_clusters(args.clusters, model)
+    if args.min_area_size > model.n:
+        raise UsageError(f"--min-area-size must be at most {model.n} (the number of machines), "
+                         f"got {args.min_area_size}")
+    partition, area_names = _read_areas(args.areas, model) if args.areas is not None else (None, None)
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
 
-    log.info("reducing %s (%d machines) to %s", case.name, model.n,
-             _reduction_label(args.clusters, args.order, args.method))
-    result = reduce_network(model, args.clusters, order=args.order, method=args.method,
-                            embedding=args.embedding, random_state=args.seed)
-    label = _table_label(result, f"--order {args.order}", args.order, args)
-    table = compare_step_responses(model, {label: result.model}, u0=u0, t=t)
-    band = result.model.band_error(args.band) if hasattr(result.model, "band_error") else None
+    next(stages)
+    options = {"order": args.order, "method": args.method, "weight": args.weight, "partition": partition,
+               "min_area_size": args.min_area_size, "random_state": args.seed}
+    if args.tolerance is None:
+        options["embedding"] = args.embedding
+    else:
+        options.update(tolerance=args.tolerance, band=args.band, u0=u0, t=t, progress=_show_progress(args))
+        if args.clusters is not None or partition is not None:
+            options["embedding"] = args.embedding
+    log.info("reducing %s (%d machines)", case.name, model.n)
+    try:
+        result = reduce_network(model, args.clusters, **options)
+    except AreaSizeError as exc:
+        raise UsageError(f"--min-area-size: {exc}") from exc
+    accuracy = result.accuracy() if args.tolerance is not None else result.accuracy(args.band, u0, t)
+    if not accuracy.settles:
+        _warn(args, f"{case.name} never settles (no damping and no governors: the centre of inertia drifts), so "
+                    f"every error below is over the finite horizon of {args.horizon:g} s only")
+    label = _table_label(result, _order_request(result, "--order"), args)
 
+    next(stages)
+    table = compare_step_responses(model, {label: result.model}, u0=u0, t=t, groups=result.labels)
+    curve = error_vs_k_table(result.selection_)
+
+    next(stages)
+    band = result.model.band_error(args.band)
     write_reduction_bundle(args.out, case, result, table, u0, t, band=args.band, band_error=band,
-                           run=_run_record(args), keep_previous=args.keep_previous)
-    if not args.quiet:
-        _print_table(table)
-        if band is not None:
-            print(f"\nband error sup_|w|<={args.band} ||T - That_k|| = {band.sup_error:.4g}")
-        print(f"\nwrote {args.out}/report.html, step_comparison.csv, .md, plots (*.png), reduced_model.json, "
-              "run.json")
+                           error_vs_k=curve, tolerance=args.tolerance, run=_run_record(args),
+                           keep_previous=args.keep_previous)
+    next(stages, None)
+    if args.quiet:
+        return 0
+    _print_table(table)
+    print()
+    _print_table(curve)
+    chosen = curve[curve["chosen"]].iloc[0]
+    print(f"\nchosen         k = {result.n_clusters} ({_how_chosen(args, result)}; {result.options['embedding']} "
+          f"embedding), area sizes {chosen['area_sizes']}, orders {'/'.join(map(str, result.orders))}")
+    if area_names is not None:
+        print("areas          " + ", ".join(f"{c + 1} = {name}" for c, name in enumerate(area_names)))
+    for row in result.single_machine_areas():
+        print(f"single machine {row['reason']}")
+    print("\n".join(_accuracy_lines(accuracy)))
+    if args.tolerance is not None:
+        print(f"verdict        {result.verdict()}")
+    print(f"\nwrote {args.out}/report.html, step_comparison.csv, .md, .tex, error_vs_k.csv, .md, plots (*.png), "
+          "reduced_model.json, run.json")
     return 0
 
 
+def _saved_model(path, model):
+    """A reduced model read from ``path`` (--saved), checked against the case."""
+    from .report.serialization import ReducedModelFileError, load_reduced
+
+    try:
+        reduced = load_reduced(path)
+    except ReducedModelFileError as exc:
+        raise UsageError(f"--saved: {exc}") from exc
+    if reduced.n_original != model.n:
+        raise UsageError(f"--saved {path}: the model reduces a network of {reduced.n_original} machines; "
+                         f"the case has {model.n}")
+    return reduced
+
+
 def cmd_compare(args):
+    if not args.models and not args.saved:
+        raise UsageError("give --models, --saved or both")
     _check_run_folder(args)
     from .report.bundle import write_comparison_bundle
     from .report.compare import compare_step_responses
@@ -383,18 +570,26 @@ def cmd_compare(args):
     model = case.model
     for spec in args.models:
         _check_clusters(spec["k"], model, f"--models {spec['text']!r}: k")
+    saved = {path: _saved_model(path, model) for path in args.saved}
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
-    reductions = {}
+    models, partitions, reductions = {}, {}, {}
     for spec in _progress(args.models, args, "models"):
         result = reduce_network(model, spec["k"], order=spec["order"], method=spec["method"],
                                 random_state=args.seed)
-        reductions[_table_label(result, f"--models {spec['text']!r}", spec["order"], args)] = result
-    models = {label: result.model for label, result in reductions.items()}
-    table = compare_step_responses(model, models, u0=u0, t=t, groups=next(iter(reductions.values())).labels)
+        label = _table_label(result, None if spec["order"] is None else f"--models {spec['text']!r}", args)
+        models[label], reductions[label] = result.model, result
+        partitions[label] = f"k={result.n_clusters} areas of --models {spec['text']}"
+    for path, reduced in saved.items():
+        label = f"saved {Path(path).name}" + ("" if f"saved {Path(path).name}" not in models else f" ({path})")
+        models[label] = reduced
+        partitions[label] = f"saved: {path}"
+    first = next(iter(models.values()))
+    table = compare_step_responses(model, models, u0=u0, t=t, groups=first.labels)
+    table.insert(1, "partition", table["model"].map(partitions).fillna("-"))
     if args.out:
-        write_comparison_bundle(args.out, case, table, reductions=reductions, run=_run_record(args),
-                                keep_previous=args.keep_previous)
+        write_comparison_bundle(args.out, case, table, models=models, u0=u0, t=t, reductions=reductions,
+                                run=_run_record(args), keep_previous=args.keep_previous)
     if not args.quiet:
         _print_table(table)
     return 0
@@ -553,6 +748,20 @@ def _progress(items, args, desc):
     return tqdm(items, desc=desc, disable=not _show_progress(args))
 
 
+def _stages(args, names):
+    """A progress bar over a command's stages, on stderr only when it is a terminal.
+
+    A generator: each ``next`` finishes the stage in progress and names the next one.
+    """
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(names), disable=not _show_progress(args), leave=False) as bar:
+        for name in names:
+            bar.set_description(name)
+            yield
+            bar.update()
+
+
 def _add_common(parser):
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details; tracebacks on errors")
@@ -603,7 +812,7 @@ def build_parser():
         prog="gridcoherence",
         description="Coherent clusters, aggregate machines and reduced models of power networks.",
         epilog="examples:\n  gridcoherence cases\n  gridcoherence info iceland\n"
-               "  gridcoherence reduce kundur_two_area --clusters 2 --order 2 --out out/\n"
+               "  gridcoherence reduce kundur_two_area --tolerance 0.05 --out out/\n"
                "exit codes: 0 success, 2 bad usage or input, 1 failed computation",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -620,19 +829,43 @@ def build_parser():
                      help="how many smallest eigenvalues (default 8, at least 2)")
     sub.set_defaults(run=cmd_info)
 
-    sub = command("reduce", "cluster, aggregate, reduce; write table, plots and the reduced model",
-                  "gridcoherence reduce iceland --clusters 3 --order 2 --out iceland_k3/\n"
-                  "gridcoherence reduce nets_nyps68 --clusters 5 --order 3 --method tb --band 2 --out nyps/")
+    sub = command("reduce", "cluster, aggregate, reduce; write table, accuracy, plots and the reduced model",
+                  "gridcoherence reduce iceland --tolerance 0.1 --out iceland/\n"
+                  "gridcoherence reduce kundur_two_area --clusters 2 --order auto --out kundur_k2/\n"
+                  "gridcoherence reduce kundur_two_area --tolerance 0.05 --order 2 --method tb "
+                  "--weight band:0.1:10 --out kundur_tb/\n"
+                  "gridcoherence reduce iceland --areas areas.csv --order 2 --out iceland_areas/")
+    sub.epilog += (
+        "\n\naccuracy: the band error sup_|w|<=BAND ||T - That_k|| in rad/s per p.u. and relative to\n"
+        "sup ||T||, and per area the largest step-response error of its centre of inertia relative\n"
+        "to the area's nadir, for the --disturbance step over --horizon. --tolerance TOL picks the\n"
+        "smallest k whose errors are both within TOL (then, without --order, the smallest orders)\n"
+        "and writes the error-vs-k curve; with --clusters or --areas it measures that reduction.\n"
+        "Areas and machines are numbered from 1 in everything printed and written.\n"
+        "--areas FILE: a CSV file with the header machine,area and one row per machine (its name\n"
+        "or number 1..n, and any area label).")
     _add_case(sub)
     sub.add_argument("--clusters", "-k", type=int, default=None,
-                     help="number of clusters K (default: from the largest eigengap)")
-    sub.add_argument("--order", "-r", type=_integer, default=None,
-                     help="order R of each reduced aggregate machine, at least 1 for cl and 2 for tb "
-                          "(default: keep full aggregates)")
+                     help="number of areas K (default: the smallest within --tolerance, else the largest eigengap)")
+    sub.add_argument("--tolerance", type=_positive("a relative error, 0.05 for 5 %"), default=None,
+                     help="largest relative error (band and area step errors, 0.05 for 5 %%): chooses K, "
+                          "or measures the given K, and prints the verdict")
+    sub.add_argument("--areas", metavar="FILE", default=None,
+                     help="known control areas: a CSV file machine,area (instead of clustering)")
+    sub.add_argument("--order", "-r", type=_order_option, default=None,
+                     help="order R of each reduced aggregate machine, at least 1 for cl and 2 for tb, or auto "
+                          "(from the weighted Hankel singular values); default: keep the full aggregates, or with "
+                          "--tolerance the smallest orders within it")
     sub.add_argument("--method", choices=("cl", "tb"), default="cl",
                      help="aggregate reduction: cl (closed loop) or tb (turbines), default cl")
+    sub.add_argument("--weight", type=_weight_option, default=None, metavar="none|band:LOW:HIGH",
+                     help="frequency weight of the aggregates' balanced truncation: a band-pass on LOW..HIGH "
+                          "rad/s, or none (default: the output weight of Sec. 3.3.3)")
+    sub.add_argument("--min-area-size", type=_integer_at_least(1, "an area holds at least one machine"), default=1,
+                     metavar="N", help="fewest machines per area (default 1: single-machine areas are allowed "
+                                       "and the output says why each stands alone)")
     sub.add_argument("--band", type=_positive("rad/s"), default=1.0,
-                     help="band |w| <= ETA (rad/s) of the error (default 1)")
+                     help="band |w| <= BAND (rad/s) of the band error (default 1)")
     sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default=None,
                      help="spectral embedding for clustering (default: inertia-weighted slow coherency "
                           "when every node has inertia, else laplacian; info suggests k on the same)")
@@ -642,10 +875,13 @@ def build_parser():
 
     sub = command("compare", "step-response table of several reduction choices side by side",
                   "gridcoherence compare kundur_two_area --models k=2 k=2,order=1 k=1\n"
-                  "gridcoherence compare iceland --models 3,order=2 3,order=3 3,order=3,method=tb --out cmp/")
+                  "gridcoherence compare iceland --models 3,order=2 3,order=3 3,order=3,method=tb --out cmp/\n"
+                  "gridcoherence compare iceland --models 3 --saved iceland/reduced_model.json --out cmp/")
     _add_case(sub)
-    sub.add_argument("--models", nargs="+", required=True, metavar="SPEC", type=_model_spec,
+    sub.add_argument("--models", nargs="+", default=[], metavar="SPEC", type=_model_spec,
                      help="reduction choices: k=K[,order=R][,method=cl|tb] (a bare number is k)")
+    sub.add_argument("--saved", nargs="+", default=[], metavar="FILE",
+                     help="reduced models written by reduce (reduced_model.json) to compare too")
     _add_run_folder(sub, required=False)
     _add_step_options(sub)
     sub.set_defaults(run=cmd_compare)

@@ -1,5 +1,6 @@
 """Shared fixtures: small seeded networks of family and general nodes, a damped two-area network,
-and :func:`run_folder`, which reads a command-line run folder and fails unless it is complete.
+:func:`run_main`, which runs the command line in this process, and :func:`run_folder`, which
+reads a command-line run folder and fails unless it is complete.
 
 BLAS threads: numpy and slycot each bring an OpenBLAS with its own thread pool; on a small
 machine the two pools oversubscribe the cores and dense reductions slow down up to 10x.
@@ -78,6 +79,16 @@ def damped():
              (2, 3, 0.8), (0, 5, 0.5)]
     model = gc.NetworkModel(nodes, edges, "1/s")
     return model, gc.structure_preserving_reduction(model, 2)
+
+
+def run_main(args):
+    """Exit code of ``gridcoherence ARGS`` run in this process (argparse errors exit)."""
+    from gridcoherence import cli
+
+    try:
+        return cli.main([str(a) for a in args])
+    except SystemExit as exc:
+        return exc.code
 
 
 def run_folder(path):

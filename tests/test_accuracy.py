@@ -151,7 +151,9 @@ def test_case118_single_machine_areas_are_named_and_can_be_forbidden(case118):
         assert row["coupling_to_rest"] == pytest.approx(degree[row["node"]])
         assert row["coupling_rank"] == 1 + np.sum(degree < degree[row["node"]])
         assert row["slow_mode_entry"] > 1.0 and row["name"] in row["reason"]
-    with pytest.raises(ValueError, match=r"fewer than 2 machines.*area 1"):
+    first = singles[0]  # areas and machines are numbered from 1 in the message
+    with pytest.raises(ValueError, match=rf"fewer than 2 machines \(min_area_size\): area {first['area'] + 1} "
+                                         rf"\({first['name']}\)"):
         gc.reduce_network(case118, 4, embedding="laplacian", min_area_size=2)
     with pytest.raises(ValueError, match="min_area_size"):
         gc.CoherencyReductor(case118, embedding="laplacian").reduce(4, min_area_size=2)
@@ -374,3 +376,11 @@ def test_case300_tolerance_search_and_its_true_band_error():
     t = np.linspace(0.0, 60.0, 6001)
     np.testing.assert_allclose(explicit.accuracy().area_relative_error,
                                dense_area_errors(model, explicit.model, default_disturbance(model), t), rtol=1e-6)
+
+
+def test_verdict_numbers_areas_from_1(kundur):
+    for k in (1, 2):
+        accuracy = gc.reduce_network(kundur, k).accuracy()
+        verdict = accuracy.verdict(1e-6)  # no reduction meets 1e-6: the worst area is named
+        assert f"(area {accuracy.worst_area + 1})" in verdict
+        assert "(area 0)" not in verdict

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import gridcoherence as gc
-from gridcoherence.report.bundle import write_comparison_bundle, write_reduction_bundle
+from gridcoherence.report.bundle import error_vs_k_table, write_comparison_bundle, write_reduction_bundle
 from gridcoherence.report.compare import UNITS
 
 
@@ -20,7 +20,7 @@ def kundur_reduction():
 
 
 def small_table():
-    table = pd.DataFrame({"model": ["original", "k=2"], "group": ["cluster 0"] * 2, "nadir": [-0.3, -0.31]})
+    table = pd.DataFrame({"model": ["original", "k=2"], "group": ["area 1"] * 2, "nadir": [-0.3, -0.31]})
     table.attrs["units"] = dict(UNITS)
     return table
 
@@ -30,16 +30,19 @@ def test_reduction_bundle_writes_and_lists_every_file(kundur_reduction, tmp_path
     band = result.model.band_error(1.0)
     u0 = -np.eye(case.model.n)[0]
     out = tmp_path / "run"
+    curve = error_vs_k_table(result.selection_)
     written = write_reduction_bundle(out, case, result, small_table(), u0, np.linspace(0.0, 10.0, 201),
-                                     band=1.0, band_error=band)
+                                     band=1.0, band_error=band, error_vs_k=curve, tolerance=0.05)
     assert [p.name for p in written] == [
-        "step_comparison.csv", "step_comparison.md", "cluster_responses.png", "coi_vs_aggregate.png",
+        "step_comparison.csv", "step_comparison.md", "step_comparison.tex", "error_vs_k.csv", "error_vs_k.md",
+        "error_vs_k.png", "cluster_responses.png", "coi_vs_aggregate.png",
         "bode_aggregate.png", "hankel_singular_values.png", "cluster_map.png", "reduced_model.json",
         "reduction_summary.json", "area_map.png", "report.html", "run.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
     assert [p.name for p in tmp_path.iterdir()] == ["run"], "no hidden folder is left beside the run"
     assert all(p.stat().st_size > 0 for p in written)
     assert (out / "step_comparison.csv").read_text().splitlines()[0] == "model,group,nadir_rad_s"
+    assert "band_error_rad_s_per_pu" in (out / "error_vs_k.csv").read_text().splitlines()[0].split(",")
     summary = json.loads((out / "reduction_summary.json").read_text())
     assert summary["case"] == "kundur_two_area" and summary["band"] == 1.0
     assert summary["band_error"]["sup_error"] == pytest.approx(band.sup_error, rel=1e-12)
@@ -78,11 +81,14 @@ def test_comparison_bundle(kundur_reduction, tmp_path):
     case, _ = kundur_reduction
     run = {"command": ["gridcoherence", "compare"], "options": {"points": 11}, "seeds": {"k_means": 3}}
     written = write_comparison_bundle(tmp_path / "cmp", case, small_table(), run=run)
-    assert [p.name for p in written] == ["comparison.csv", "comparison.md", "area_map.png", "report.html", "run.json"]
+    assert [p.name for p in written] == ["comparison.csv", "comparison.md", "comparison.tex", "area_map.png",
+                                         "report.html", "run.json"]
     assert written[1].read_text().splitlines()[0] == "| model | group | nadir [rad/s] |"
+    assert "nadir [rad/s]" in written[2].read_text()
     manifest = json.loads(written[-1].read_text())
     assert {key: manifest[key] for key in run} == run
-    assert [f["name"] for f in manifest["files"]] == ["area_map.png", "comparison.csv", "comparison.md", "report.html"]
+    assert [f["name"] for f in manifest["files"]] == ["area_map.png", "comparison.csv", "comparison.md",
+                                                      "comparison.tex", "report.html"]
 
 
 def test_manifest_of_a_pandapower_network_hashes_its_name(kundur_reduction, tmp_path):

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_folder
+from conftest import run_folder, run_main
 
 import gridcoherence as gc
-from gridcoherence import cli
 from gridcoherence.report import bundle
 
 # Kundur's two areas swing on beyond the default 120 s horizon; the table says so in a warning.
@@ -28,14 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:outputs still outside the 0.02 s
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 REDUCE = ["reduce", "kundur_two_area", "-k", "2", "--points", "201", "--out", "out"]
 COMPARE = ["compare", "kundur_two_area", "--points", "201"]
-
-
-def run_main(args):
-    """Exit code of ``gridcoherence ARGS`` run in this process (argparse errors exit)."""
-    try:
-        return cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        return exc.code
 
 
 @pytest.fixture
@@ -170,7 +161,9 @@ def test_run_manifest_records_command_case_options_and_seeds(workdir, capsys):
     source = gc.load_case("kundur_two_area").metadata.source
     assert manifest["case"] == {"name": "kundur_two_area", "source": source, "sha256_of": "file",
                                 "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()}
-    assert run_folder(workdir / "cmp")[1].keys() == {"comparison.csv", "comparison.md", "area_map.png", "report.html"}
+    assert run_folder(workdir / "cmp")[1].keys() == {"comparison.csv", "comparison.md", "comparison.tex",
+                                                     "responses_1.png", "responses_2.png", "cluster_map.png",
+                                                     "area_map.png", "report.html"}
 
 
 # ---------------------------------------------------------------------------- SIGKILL

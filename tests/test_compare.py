@@ -66,7 +66,7 @@ def test_table_agrees_with_metric_functions(kundur, kundur_table):
     for c in range(2):
         w = coi_weights(model, np.flatnonzero(reduced.labels == c))
         expected = step_error_metrics(group_system(model, u0, w), group_system(reduced, u0, w, P), STEP)
-        row = table[(table["model"] == "k=2") & (table["group"] == f"cluster {c}")].iloc[0]
+        row = table[(table["model"] == "k=2") & (table["group"] == f"area {c + 1}")].iloc[0]
         assert row["error_method"] == "exact"
         assert row["l2_error"] == pytest.approx(expected.l2_error, rel=1e-8)
         assert row["linf_error"] == pytest.approx(expected.linf_error, rel=1e-8)
@@ -87,7 +87,7 @@ def test_features_against_fine_exact_responses(kundur, kundur_table):
         for c in range(2):
             system = system_of(coi_weights(model, np.flatnonzero(reduced.labels == c)))
             y = STEP * control.step_response(system, fine).outputs
-            row = table[(table["model"] == name) & (table["group"] == f"cluster {c}")].iloc[0]
+            row = table[(table["model"] == name) & (table["group"] == f"area {c + 1}")].iloc[0]
             k = int(np.argmax(np.abs(y)))
             assert row["nadir"] == pytest.approx(y[k], rel=1e-5)
             assert row["nadir_time"] == pytest.approx(fine[k], abs=2e-3)
@@ -160,8 +160,8 @@ def kundur_fine(kundur):
     fine = {}
     for c in range(2):
         w = coi_weights(model, np.flatnonzero(reduced.labels == c))
-        fine["original", f"cluster {c}"] = fine_features(group_system(model, u0, w), STEP, 3000.0, 0.02)
-        fine["k=2", f"cluster {c}"] = fine_features(group_system(reduced, u0, w, P), STEP, 3000.0, 0.02)
+        fine["original", f"area {c + 1}"] = fine_features(group_system(model, u0, w), STEP, 3000.0, 0.02)
+        fine["k=2", f"area {c + 1}"] = fine_features(group_system(reduced, u0, w, P), STEP, 3000.0, 0.02)
     return fine
 
 
@@ -216,7 +216,7 @@ def test_command_line_reports_the_true_nadir_on_two_points(kundur, tmp_path):
     for c in range(2):
         w = coi_weights(model, np.flatnonzero(reduced.labels == c))
         expected = fine_features(group_system(model, np.eye(model.n)[0], w), -1.0, 120.0, 0.02, points=20_000)
-        row = table[(table["model"] == "original") & (table["group"] == f"cluster {c}")].iloc[0]
+        row = table[(table["model"] == "original") & (table["group"] == f"area {c + 1}")].iloc[0]  # areas from 1
         assert row["nadir_rad_s"] == pytest.approx(expected["nadir"], rel=1e-6)
         assert row["nadir_time_s"] == pytest.approx(expected["nadir_time"], rel=1e-6)
         assert row["max_rocof_rad_s2"] == pytest.approx(expected["max_rocof"], rel=1e-6)
@@ -260,7 +260,7 @@ def test_sampled_network_features_are_flagged_on_a_coarse_grid(kundur, kundur_fi
                                         t=np.linspace(0.0, 3000.0, 21))
     assert not coarse["features_resolved"].any()
     flags = next(str(w.message) for w in caught if "features not resolved" in str(w.message))
-    assert "does not resolve the response" in flags and "original/cluster 0" in flags
+    assert "does not resolve the response" in flags and "original/area 1" in flags
     t = np.linspace(0.0, 3000.0, 60_001)  # 17 samples per period of the fastest local mode
     fine = compare_step_responses(model, {"k=2": reduced}, u0=0, step=STEP, exact_limit=0, t=t)
     assert fine["features_resolved"].all()
@@ -291,7 +291,7 @@ def test_settling_time_is_when_the_band_is_last_left(damped):
     t = np.linspace(0.0, 60.0, 6001)
     y = model.response(STEP * np.eye(model.n)[1], t=t).y
     for c in range(2):
-        row = table[(table["model"] == "original") & (table["group"] == f"cluster {c}")].iloc[0]
+        row = table[(table["model"] == "original") & (table["group"] == f"area {c + 1}")].iloc[0]
         y_group = y @ coi_weights(model, np.flatnonzero(reduced.labels == c))
         outside = np.abs(y_group - row["steady_state"]) > band * abs(row["steady_state"])
         last_outside = t[np.flatnonzero(outside)[-1]]
@@ -323,7 +323,7 @@ def test_groups_default_dict_and_labels(damped):
     named = compare_step_responses(model, {"k=2": reduced}, u0=0, t=t, groups=groups)
     assert named["group"].tolist() == ["system", "first three"] * 2
     labelled = compare_step_responses(model, {"k=2": reduced}, u0=0, t=t, groups=np.array([5, 5, 5, 7, 7, 7]))
-    assert labelled["group"].tolist() == ["cluster 5", "cluster 7"] * 2
+    assert labelled["group"].tolist() == ["area 6", "area 8"] * 2
     # The same node sets give the same numbers however they are named.
     np.testing.assert_allclose(labelled.loc[[0, 2], "nadir"], named.loc[[1, 3], "nadir"], rtol=1e-12)
 

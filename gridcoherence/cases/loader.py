@@ -68,7 +68,9 @@ class CaseMetadata:
         Case-specific facts: dropped machines, negative weights, SBM labels, types, ...;
         power networks: ``bus_grid``, the buses, branches and bus coordinates
         (:class:`~gridcoherence.cases.network_sources.BusGrid`), and ``network_sha256``, the
-        SHA-256 hash of a network given in memory as pandapower JSON (None otherwise).
+        SHA-256 hash of a network given in memory as pandapower JSON (None otherwise); and
+        ``coordinates``, the (x, y) of every machine's bus from the
+        network's bus geodata (None when some bus has none), which place the cluster map.
     """
 
     name: str
@@ -401,6 +403,14 @@ def _build(document, source, folder, overrides):
     return Case(model, metadata)
 
 
+def _machine_coordinates(grid, buses):
+    """(x, y) of each machine bus from the network's :class:`BusGrid`, or None without coordinates."""
+    if grid.coordinates is None:
+        return None
+    position = {int(bus): i for i, bus in enumerate(grid.buses)}
+    return grid.coordinates[[position[int(bus)] for bus in buses]].tolist()
+
+
 def _power_case(source, network, machines, folder, overrides, base_mva, frequency):
     """Solve a power network, attach its machines and reduce onto them.
 
@@ -442,9 +452,11 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
     except (PowerFlowError, ArithmeticError, ValueError) as exc:
         raise CaseError(source, "machines" if "machine" in str(exc) else "network", str(exc)) from exc
     details = data.kept_details(reduced.kept)
+    grid = bus_grid(net)
     details.update(converter_generators=data.converter_generators, dropped_machines=reduced.dropped, negative_weights=reduced.negative_weights,
                    emf=reduced.emf, machine_power=reduced.power, base_mva=base, frequency_hz=frequency,
-                   n_buses=len(net.bus), bus_grid=bus_grid(net), network_sha256=given_sha256)
+                   n_buses=len(net.bus), bus_grid=grid, network_sha256=given_sha256,
+                   coordinates=_machine_coordinates(grid, [m.bus for m in reduced.machines]))
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
     return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)

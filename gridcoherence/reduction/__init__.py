@@ -54,8 +54,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "partition": ["Partition", "as_partition", "as_labels", "check_n_clusters"],
         "pipeline": [
-            "CoherencyReductor", "NetworkReduction", "reduce_network", "SELECTION_COLUMNS",
-            "MAX_TRIED_K"
+            "CoherencyReductor", "NetworkReduction", "reduce_network", "AreaSizeError",
+            "SELECTION_COLUMNS", "MAX_TRIED_K"
         ],
         "structure": [
             "refine_embedding", "reduced_laplacian", "block_ideal_residual", "is_block_ideal",

@@ -169,7 +169,7 @@ class ReductionAccuracy:
 
     @property
     def worst_area(self):
-        """The area (cluster number) with the largest relative step error."""
+        """The area with the largest relative step error, as its cluster index (0 first; printed as area + 1)."""
         return int(np.argmax(self.area_relative_error))
 
     @property
@@ -193,7 +193,8 @@ class ReductionAccuracy:
         (band error 2.4 % of sup||T|| on |w| <= 1 rad/s)", and "no 4-area model is
         accurate here: worst area error 41 % (area 2), band error 12 % of sup||T|| on
         |w| <= 1 rad/s (tolerance 10 %)" (the measure that fails first). Areas are
-        numbered as the clusters of the reduction (0 first). For a band error of kind
+        numbered from 1, as everything printed: area c + 1 is cluster c of the reduction
+        (:attr:`worst_area` + 1 here). For a band error of kind
         "bounds" the band part reads "band error between 2.1 % and 2.4 % of sup||T|| on
         |w| <= 1 rad/s (bounds, not computed exactly)", and the upper bound is what must
         meet the tolerance.
@@ -209,7 +210,7 @@ class ReductionAccuracy:
             line = (f"k = {self.n_areas} reproduces the area responses within {_percent(self.worst_area_error)} "
                     f"({band})")
         else:
-            area = f"worst area error {_percent(self.worst_area_error)} (area {self.worst_area})"
+            area = f"worst area error {_percent(self.worst_area_error)} (area {self.worst_area + 1})"
             first, second = (area, band) if self.worst_area_error > tolerance else (band, area)
             line = (f"no {self.n_areas}-area model is accurate here: {first}, {second} "
                     f"(tolerance {_percent(tolerance)})")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import control
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ..models.eigengap import DEFAULT_MAX_CLUSTERS
 from ..models.embedding import EMBEDDINGS, EigenpairCache, default_embedding
@@ -40,7 +41,8 @@ from .accuracy import AccuracyReference, _arguments_key, _check_tolerance, accur
 from .machines import MINIMUM_ORDER, as_frequency_weight, auto_order, reduce_aggregate
 from .structure import _algorithm1, structure_preserving_reduction
 
-__all__ = ["CoherencyReductor", "NetworkReduction", "reduce_network", "SELECTION_COLUMNS", "MAX_TRIED_K"]
+__all__ = ["CoherencyReductor", "NetworkReduction", "reduce_network", "AreaSizeError", "SELECTION_COLUMNS",
+           "MAX_TRIED_K"]
 
 #: Largest k the tolerance search of :func:`reduce_network` tries (and at most n).
 MAX_TRIED_K = 12
@@ -49,6 +51,10 @@ MAX_TRIED_K = 12
 SELECTION_COLUMNS = ("k", "embedding", "relative_band_error", "worst_area_error", "worst_area",
                      "band_error_rad_s_per_pu", "peak_frequency_rad_s", "area_sizes", "smallest_area",
                      "met", "chosen", "note")
+
+
+class AreaSizeError(ValueError):
+    """A reduction whose areas would hold fewer machines than ``min_area_size``; the message names them."""
 
 
 @dataclass
@@ -135,13 +141,15 @@ class NetworkReduction:
         Returns
         -------
         list of dict
-            Per single-machine area: ``area``, ``node``, ``name`` (None without node
-            names), ``coupling_to_rest`` (the machine's total tie to the rest of the
-            network, L_ii = sum_j |L_ij|), ``coupling_rank`` (1 = the weakest total tie of
-            all n nodes), ``slow_mode`` (the clustered slow eigenvector, 2..k, in which the
+            Per single-machine area: ``area`` (its cluster index, 0 first), ``node``
+            (the machine's node index), ``name`` (None without node names),
+            ``coupling_to_rest`` (the machine's total tie to the rest of the network,
+            L_ii = sum_j |L_ij|), ``coupling_rank`` (1 = the weakest total tie of all n
+            nodes), ``slow_mode`` (the clustered slow eigenvector, 2..k, in which the
             machine's entry is largest relative to that vector's RMS), ``slow_mode_entry``
             (that ratio: an entry far above 1 makes the machine its own group) and
-            ``reason``, the sentence that says so.
+            ``reason``, the sentence that says so (areas and machines numbered from 1,
+            as everything printed).
         """
         structure = self.structure
         original = structure.original
@@ -160,10 +168,10 @@ class NetworkReduction:
         for c in np.flatnonzero(structure.sizes == 1):
             node = int(structure.partition.members(c)[0])
             name = None if names is None else str(names[node])
-            who = f"machine {name} (node {node})" if name is not None else f"node {node}"
+            who = f"{name} (machine {node + 1})" if name is not None else f"machine {node + 1}"
             row = {"area": int(c), "node": node, "name": name, "coupling_to_rest": float(degree[node]),
                    "coupling_rank": int(rank[node]), "slow_mode": None, "slow_mode_entry": None}
-            reason = (f"{who} is alone in area {c}: its ties to the rest of the network sum to "
+            reason = (f"{who} is alone in area {c + 1}: its ties to the rest of the network sum to "
                       f"{degree[node]:.3g} (the {_ordinal(rank[node])} weakest of {original.n} nodes)")
             if vectors.shape[1] > 1:
                 slow = vectors[:, 1:]
@@ -386,7 +394,7 @@ def _check_min_area_size(min_area_size, n):
 
 
 def _refuse_small_areas(structure, min_area_size):
-    """ValueError naming the areas below ``min_area_size`` machines."""
+    """:class:`AreaSizeError` naming the areas below ``min_area_size`` machines (numbered from 1)."""
     small = np.flatnonzero(structure.sizes < min_area_size)
     if small.size == 0:
         return
@@ -394,15 +402,18 @@ def _refuse_small_areas(structure, min_area_size):
     described = []
     for c in small:
         members = structure.partition.members(c)
-        shown = [str(names[i]) if names is not None else str(i) for i in members[:5]]
-        described.append(f"area {c} ({', '.join(shown)}{' ...' if members.size > 5 else ''})")
-    raise ValueError(f"k = {structure.n_clusters} gives {small.size} area(s) of fewer than {min_area_size} "
+        shown = [str(names[i]) if names is not None else f"machine {i + 1}" for i in members[:5]]
+        described.append(f"area {c + 1} ({', '.join(shown)}{' ...' if members.size > 5 else ''})")
+    raise AreaSizeError(f"k = {structure.n_clusters} gives {small.size} area(s) of fewer than {min_area_size} "
                      f"machines (min_area_size): {'; '.join(described)}. Choose another k, give the partition, "
                      "or let reduce_network(..., tolerance=...) choose a k without them")
 
 
 def _checked_reduction(structure, order, method, weight, input_weight, min_area_size, **options):
-    """:func:`_network_reduction` of a structure whose areas all have ``min_area_size`` machines (else ValueError)."""
+    """:func:`_network_reduction` of a structure whose areas all have ``min_area_size`` machines.
+
+    Raises :class:`AreaSizeError` otherwise.
+    """
     _refuse_small_areas(structure, min_area_size)
     return _network_reduction(structure, order, method, weight, input_weight, min_area_size=min_area_size,
                               **options)
@@ -513,8 +524,9 @@ class CoherencyReductor:
             A given partition (labels or index groups) instead of spectral clustering.
         min_area_size : int
             Fewest machines per area; a k that gives a smaller area raises
-            ``ValueError`` naming those areas. 1 (default) allows single-machine areas
-            (:meth:`NetworkReduction.single_machine_areas` says why each stands alone).
+            :class:`AreaSizeError` (a ValueError) naming those areas. 1 (default) allows
+            single-machine areas (:meth:`NetworkReduction.single_machine_areas` says why
+            each stands alone).
 
         Returns
         -------
@@ -534,7 +546,7 @@ def _candidate_embeddings(model):
 
 
 def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, t, min_area_size,
-            max_k, random_state):
+            max_k, random_state, progress):
     """The tolerance search of :func:`reduce_network`: smallest k, then the smallest orders."""
     tolerance = _check_tolerance(tolerance)
     min_area_size = _check_min_area_size(min_area_size, model.n)
@@ -551,7 +563,8 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
     options = {"random_state": random_state, "partition_given": False, "min_area_size": min_area_size}
     rows, candidates, measured = [], [], {}
     found = False
-    for k in range(1, cap + 1):
+    bar = tqdm(range(1, cap + 1), desc="k", disable=not progress, leave=False)
+    for k in bar:
         for embedding in embeddings:
             try:
                 structure = reductors[embedding].structure(k)
@@ -576,6 +589,7 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
             found = found or met
         if found:
             break
+    bar.close()
     table = pd.DataFrame(rows, columns=list(SELECTION_COLUMNS))
     errors = np.maximum(table["relative_band_error"], table["worst_area_error"])
     eligible = table["met"] if found else table["note"].eq("") & errors.notna()
@@ -622,7 +636,7 @@ def _choose_orders(result, accuracy, tolerance, reference, method, weight, input
 
 def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, weight=None, input_weight=None,
                    tolerance=None, band=None, u0=None, t=None, min_area_size=1, max_k=None,
-                   random_state=0, partition=None):
+                   random_state=0, partition=None, progress=False):
     """The pipeline once, or -- with a tolerance -- the smallest reduction that meets it.
 
     With k (or a partition), or with neither and no tolerance, this is what
@@ -672,6 +686,8 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
     max_k : int, optional
         Largest k tried with a tolerance (default :data:`MAX_TRIED_K`, at most n).
     random_state : int
+    progress : bool
+        Show a progress bar over the k of the tolerance search (tqdm, on stderr).
 
     Returns
     -------
@@ -711,4 +727,5 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
     if embedding is not None:
         raise ValueError("with a tolerance every embedding is tried; leave embedding=None")
     return _choose(model, tolerance, order=order, method=method, weight=weight, input_weight=input_weight,
-                   band=band, u0=u0, t=t, min_area_size=min_area_size, max_k=max_k, random_state=random_state)
+                   band=band, u0=u0, t=t, min_area_size=min_area_size, max_k=max_k, random_state=random_state,
+                   progress=progress)

@@ -40,7 +40,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["bundle", "compare", "equivalent", "errors", "export", "features", "html", "layout", "metrics", "modal", "plots", "responses", "serialization"],
     submod_attrs={
-        "bundle": ["write_reduction_bundle", "write_comparison_bundle"],
+        "bundle": [
+            "write_reduction_bundle", "write_comparison_bundle", "error_vs_k_table",
+            "ERROR_VS_K_UNITS"
+        ],
         "compare": ["COLUMNS", "UNITS", "compare_step_responses"],
         "equivalent": [
             "EquivalentError", "EquivalentMachine", "DynamicEquivalent", "dynamic_equivalent",
@@ -63,7 +66,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "modal": ["ModalStepResponse", "modal_features"],
         "plots": [
             "plot_cluster_responses", "plot_coi_vs_aggregate", "plot_bode_aggregate",
-            "plot_hankel_singular_values", "plot_cluster_map"
+            "plot_hankel_singular_values", "plot_cluster_map", "plot_error_vs_k"
         ],
         "responses": [
             "GroupResponse", "LiftedNetwork", "SampledModel", "node_groups", "time_grid",

@@ -18,6 +18,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .._io import MANIFEST, atomic_directory, write_json, write_manifest
 from ..coherence.measures import aggregate_response
@@ -26,22 +27,69 @@ from .export import export_table
 from .html import write_run_report
 from .serialization import save_reduced
 
-__all__ = ["write_reduction_bundle", "write_comparison_bundle"]
+__all__ = ["write_reduction_bundle", "write_comparison_bundle", "error_vs_k_table", "ERROR_VS_K_UNITS"]
+
+#: Units of the :func:`error_vs_k_table` columns (outputs in rad/s, disturbances in p.u.).
+ERROR_VS_K_UNITS = {"band_error": "rad/s per p.u.", "relative_band_error": "of sup||T||",
+                    "peak_frequency": "rad/s", "worst_area_error": "of its nadir"}
 
 
-def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=None, run=None,
-                           keep_previous=False):
+def error_vs_k_table(selection):
+    """The error-vs-k curve of a reduction as printed and written, areas numbered from 1.
+
+    Parameters
+    ----------
+    selection : pandas.DataFrame
+        :attr:`~gridcoherence.reduction.pipeline.NetworkReduction.selection_`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``k``, ``embedding``, ``area_sizes`` (machines per area, "5/3/2"),
+        ``band_error`` (sup_{|w| <= band} ||T - That_k||), ``relative_band_error`` (that
+        over sup ||T||), ``peak_frequency`` (where it peaks), ``worst_area`` (the area, from
+        1, of the largest step error relative to its nadir; 0 where the k was not
+        measured), ``worst_area_error``, ``met``, ``chosen``, ``note``; the units
+        :data:`ERROR_VS_K_UNITS` in ``attrs["units"]``.
+
+    Examples
+    --------
+    >>> from gridcoherence import load_case, reduce_network
+    >>> result = reduce_network(load_case("kundur_two_area").model, 2, tolerance=0.1)
+    >>> table = error_vs_k_table(result.selection_)
+    >>> table[["k", "area_sizes", "met", "chosen"]].values.tolist()
+    [[2, '2/2', True, True]]
+    >>> int(table["worst_area"][0]) == int(result.selection_["worst_area"][0]) + 1  # areas from 1
+    True
+    """
+    measured = selection["worst_area"] >= 0
+    table = pd.DataFrame({
+        "k": selection["k"].astype(int), "embedding": selection["embedding"],
+        "area_sizes": ["/".join(map(str, sizes)) for sizes in selection["area_sizes"]],
+        "band_error": selection["band_error_rad_s_per_pu"], "relative_band_error": selection["relative_band_error"],
+        "peak_frequency": selection["peak_frequency_rad_s"],
+        "worst_area": np.where(measured, selection["worst_area"] + 1, 0).astype(int),
+        "worst_area_error": selection["worst_area_error"],
+        "met": selection["met"], "chosen": selection["chosen"].astype(bool), "note": selection["note"]})
+    table.attrs["units"] = dict(ERROR_VS_K_UNITS)
+    return table
+
+
+def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=None, error_vs_k=None,
+                           tolerance=None, run=None, keep_previous=False):
     """Write one reduction's table, figures, reduced model and summary as the run folder ``out``.
 
-    Files, in this order: ``step_comparison.csv`` and ``step_comparison.md`` (``table``,
-    units in the headers, see :func:`~gridcoherence.report.export.export_table`);
+    Files, in this order: ``step_comparison.csv``, ``.md`` and ``.tex`` (``table``, units
+    in the headers, see :func:`~gridcoherence.report.export.export_table`); with
+    ``error_vs_k``, ``error_vs_k.csv``, ``.md`` and the figure ``error_vs_k.png``;
     ``cluster_responses.png`` and ``coi_vs_aggregate.png``; when some aggregate was
     reduced by balanced truncation, ``bode_aggregate.png`` (of the largest such cluster)
     and ``hankel_singular_values.png``; ``cluster_map.png``; ``reduced_model.json``
     (:func:`~gridcoherence.report.serialization.save_reduced`, with the band and its
-    error); ``reduction_summary.json`` (case, options, clusters, band error);
-    ``area_map.png`` and ``report.html``, the run on one page with the accuracy of the
-    reduced model (:func:`~gridcoherence.report.html.write_run_report`); ``run.json``
+    error); ``reduction_summary.json`` (case, options, per area -- numbered from 1 -- its
+    size and orders, band error); ``area_map.png`` and ``report.html``, the run on one page
+    with the accuracy of the reduced model (:func:`~gridcoherence.report.html.write_run_report`);
+    ``run.json``
     (the manifest, see the module docstring).
 
     Parameters
@@ -66,6 +114,10 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     band_error : BandError or None
         :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error` of the
         reduced model, or ``None`` when the model has none.
+    error_vs_k : pandas.DataFrame, optional
+        The accuracy of the k tried (:func:`error_vs_k_table`).
+    tolerance : float, optional
+        The tolerance the curve was measured against, drawn on its figure.
     run : dict, optional
         How the run was made, for the manifest and the report: ``command`` (the argument
         list), ``options``, ``seeds``, ``warnings`` (plain text). By default the options and
@@ -81,7 +133,7 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     if run is None:
         run = {"options": result.options, "seeds": {"k_means": result.options["random_state"]}}
     with atomic_directory(out, keep_previous=keep_previous) as folder:
-        names = _write_reduction_files(folder, case, result, table, u0, t, band, band_error)
+        names = _write_reduction_files(folder, case, result, table, u0, t, band, band_error, error_vs_k, tolerance)
         record = _run_record(case, run)
         names += _write_report(folder, case, table, result.labels, record, names,
                                {"reduced model": result.accuracy(band=band, u0=u0, t=t)})
@@ -89,14 +141,18 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     return [Path(out) / name for name in [*names, MANIFEST]]
 
 
-def _write_reduction_files(out, case, result, table, u0, t, band, band_error):
+def _write_reduction_files(out, case, result, table, u0, t, band, band_error, error_vs_k, tolerance):
     """The files of :func:`write_reduction_bundle` in ``out``; returns their names."""
     model = case.model
-    written = [export_table(table, out / "step_comparison.csv"), export_table(table, out / "step_comparison.md")]
+    written = [export_table(table, out / f"step_comparison.{suffix}") for suffix in ("csv", "md", "tex")]
 
     def figure(name):
         written.append(out / name)
         return out / name
+
+    if error_vs_k is not None:
+        written += [export_table(error_vs_k, out / f"error_vs_k.{suffix}") for suffix in ("csv", "md")]
+        plots.plot_error_vs_k(error_vs_k, tolerance=tolerance, path=figure("error_vs_k.png"))
 
     reference = model.response(u0, "step", t)
     reduced = result.model.lifted_response(u0, "step", t)
@@ -107,29 +163,39 @@ def _write_reduction_files(out, case, result, table, u0, t, band, band_error):
     reductions = {c: r for c, r in enumerate(result.aggregate_reductions) if r is not None}
     if reductions:
         c = max(reductions, key=lambda i: result.structure.sizes[i])
-        plots.plot_bode_aggregate(result.structure.nodes.subset([c]), {f"cluster {c}": reductions[c]},
+        plots.plot_bode_aggregate(result.structure.nodes.subset([c]), {f"area {c + 1}": reductions[c]},
                                   path=figure("bode_aggregate.png"))
         plots.plot_hankel_singular_values(
-            {f"cluster {i}": r.hankel_singular_values for i, r in reductions.items()},
+            {f"area {i + 1}": r.hankel_singular_values for i, r in reductions.items()},
             path=figure("hankel_singular_values.png"))
-    plots.plot_cluster_map(model.laplacian, result.labels, coordinates=case.metadata.details.get("coordinates"),
-                           node_names=model.node_names, path=figure("cluster_map.png"))
+    _cluster_map(case, result.labels, figure("cluster_map.png"))
 
     save_reduced(result, out / "reduced_model.json", case=case.name,
                  extra={"band": band, "band_error": None if band_error is None else band_error.sup_error})
     write_json(out / "reduction_summary.json", {
-        "case": case.name, "options": result.options, "clusters": result.summary(),
+        "case": case.name, "options": result.options,
+        "clusters": [{"area": row.pop("cluster") + 1, **row} for row in result.summary()],
         "band": band, "band_error": None if band_error is None else band_error.as_dict(),
     })
     return [p.name for p in written] + ["reduced_model.json", "reduction_summary.json"]
 
 
-def write_comparison_bundle(out, case, table, *, reductions=None, run=None, keep_previous=False):
+def _cluster_map(case, labels, path):
+    """The cluster map of a case: machines at their bus coordinates when the case has them."""
+    plots.plot_cluster_map(case.model.laplacian, labels, coordinates=case.metadata.details.get("coordinates"),
+                           node_names=case.model.node_names, path=path)
+
+
+def write_comparison_bundle(out, case, table, *, models=None, u0=None, t=None, reductions=None, run=None,
+                            keep_previous=False):
     """Write a comparison of several models as the run folder ``out``.
 
-    Files: ``comparison.csv`` and ``comparison.md``, ``area_map.png`` and ``report.html``
-    (:func:`~gridcoherence.report.html.write_run_report`: the areas of the first
-    reduction on the grid and every reduction's accuracy), then the manifest ``run.json``.
+    Files: ``comparison.csv``, ``.md`` and ``.tex``; with ``models``, per model j (1, 2,
+    ... in the order of ``models``) ``responses_<j>.png`` (its area responses against the
+    original's, :func:`~gridcoherence.report.plots.plot_cluster_responses`) and
+    ``cluster_map.png`` (the areas of the first model); ``area_map.png`` and
+    ``report.html`` (:func:`~gridcoherence.report.html.write_run_report`: the areas of the
+    first model on the grid and every reduction's accuracy); then the manifest ``run.json``.
 
     Parameters
     ----------
@@ -139,10 +205,16 @@ def write_comparison_bundle(out, case, table, *, reductions=None, run=None, keep
         The case the models reduce.
     table : pandas.DataFrame
         From :func:`~gridcoherence.report.compare.compare_step_responses`.
+    models : dict of str -> ReducedNetwork, optional
+        The compared models, for the figures.
+    u0 : ndarray, shape (n,), optional
+        The step disturbance of the figures (p.u. on the original nodes); needed with ``models``.
+    t : array_like, optional
+        Uniform time grid from 0 of the figures (s); needed with ``models``.
     reductions : dict of str -> NetworkReduction, optional
-        The compared reductions by their label in ``table``; their accuracy
+        The reductions among ``models`` by their label in ``table``; their accuracy
         (:meth:`~gridcoherence.reduction.pipeline.NetworkReduction.accuracy`, default
-        disturbance and time grid) goes into the report. Without them the map shows one area.
+        disturbance and time grid) goes into the report.
     run : dict, optional
         How the run was made, for the manifest and the report (``command``, ``options``,
         ``seeds``, ``warnings``).
@@ -154,15 +226,24 @@ def write_comparison_bundle(out, case, table, *, reductions=None, run=None, keep
     list of pathlib.Path
         The written files, the manifest last.
     """
-    names = ["comparison.csv", "comparison.md"]
-    reductions = reductions or {}
-    labels = next(iter(reductions.values())).labels if reductions else np.zeros(case.model.n, dtype=int)
+    models = models or {}
+    if models and (u0 is None or t is None):
+        raise ValueError("the figures of the models need the disturbance u0 and the time grid t")
+    labels = next(iter(models.values())).labels if models else np.zeros(case.model.n, dtype=int)
     with atomic_directory(out, keep_previous=keep_previous) as folder:
-        for name in names:
-            export_table(table, folder / name)
+        names = [export_table(table, folder / f"comparison.{suffix}").name for suffix in ("csv", "md", "tex")]
+        if models:
+            reference = case.model.response(u0, "step", t)
+            for j, (label, model) in enumerate(models.items(), 1):
+                names.append(f"responses_{j}.png")
+                plots.plot_cluster_responses(reference, model.lifted_response(u0, "step", t), model.labels,
+                                             node_names=case.model.node_names, title=f"{label} against the original",
+                                             path=folder / names[-1])
+            names.append("cluster_map.png")
+            _cluster_map(case, labels, folder / names[-1])
         record = _run_record(case, run or {})
-        names += _write_report(folder, case, table, labels, record, [],
-                               {label: r.accuracy() for label, r in reductions.items()})
+        names += _write_report(folder, case, table, labels, record, names,
+                               {label: r.accuracy() for label, r in (reductions or {}).items()})
         write_manifest(folder, record)
     return [Path(out) / name for name in [*names, MANIFEST]]
 

@@ -243,7 +243,7 @@ def compare_step_responses(reference, models, *, u0, groups=None, t=None, step=1
     >>> str(caught[0].message)[:41]
     'outputs still outside the 0.02 settling b'
     >>> table[["model", "group", "n_nodes"]].values.tolist()
-    [['original', 'cluster 0', 2], ['original', 'cluster 1', 2], ['k=2', 'cluster 0', 2], ['k=2', 'cluster 1', 2]]
+    [['original', 'area 1', 2], ['original', 'area 2', 2], ['k=2', 'area 1', 2], ['k=2', 'area 2', 2]]
     >>> bool((table["steady_state"] < 0).all())
     True
     """

@@ -213,7 +213,7 @@ def _verdicts(accuracies, tolerance):
 
 
 def _area(c):
-    return f"area {c + 1} (cluster {c})"
+    return f"area {c + 1}"
 
 
 def _percent(fraction):

@@ -105,7 +105,7 @@ def node_groups(groups, models, n):
     --------
     >>> names, members = node_groups([2, 2, 5], {}, 3)
     >>> names, [m.tolist() for m in members]
-    (['cluster 2', 'cluster 5'], [[0, 1], [2]])
+    (['area 3', 'area 6'], [[0, 1], [2]])
     """
     if groups is None:
         reduced = next((m for m in models.values() if isinstance(m, ReducedNetwork)), None)
@@ -138,7 +138,8 @@ def node_groups(groups, models, n):
     if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError("group labels must be integers")
     values = np.unique(labels)
-    return [f"cluster {v}" for v in values], [np.flatnonzero(labels == v) for v in values]
+    # Labels are cluster numbers from 0; what a user reads numbers areas from 1.
+    return [f"area {v + 1}" for v in values], [np.flatnonzero(labels == v) for v in values]
 
 
 def time_grid(t):
