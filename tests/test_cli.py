@@ -155,6 +155,10 @@ def test_interrupted_reduce_leaves_the_old_or_the_new_run(tmp_path, sig):
     new_command = ["gridcoherence", *map(str, args)]
     if process.returncode == 0:  # it finished before the signal came
         assert run_folder(out)[0] == new_command
+    elif process.returncode == -sig:
+        # The signal landed outside main (the interpreter's start-up or shutdown, on a loaded
+        # machine): the default handler ended the process; the folder is still whole.
+        assert run_folder(out) == old or run_folder(out)[0] == new_command
     else:
         assert process.returncode == 130 and "interrupted" in process.stderr.read().decode()
         assert run_folder(out) == old or run_folder(out)[0] == new_command

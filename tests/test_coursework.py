@@ -24,3 +24,4 @@ def test_coursework_notebook_runs_without_errors(tmp_path):
     assert "area 1: ['G1', 'G2']" in printed and "area 2: ['G3', 'G4']" in printed
     assert "suggested k: 2" in printed
     assert "k = 2 reproduces the area responses" in printed
+    assert "area 2: ['G10']" in printed  # IEEE 39 at k = 2: the large machine on its own
