@@ -264,6 +264,22 @@ def _area_metrics(t, reference, y):
             "linf_error": 100 * float(np.max(np.abs(error))) / scale}
 
 
+def _simulate_tops(system, x0, t, read):
+    """TOPS's nonlinear simulation (modified Euler, step t[1] - t[0]) from ``x0`` over ``t``:
+    ``read(x, v)`` at every time of ``t``, stacked; its chatter silenced."""
+    from tops.solvers import ModifiedEulerDAE
+
+    dt = float(t[1] - t[0])
+    with redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+        solver = ModifiedEulerDAE(system.state_derivatives, system.solve_algebraic, 0.0, x0,
+                                  float(t[-1]) + dt / 2, max_step=dt)
+        out = [read(x0, system.solve_algebraic(0.0, x0))]
+        for _ in range(len(t) - 1):
+            solver.step()
+            out.append(read(solver.x, solver.v))
+    return np.array(out)
+
+
 def _tops_load_step(model, load_bus, step_pu, t):
     """TOPS's load conductance step at t = 0: the bus injections at its instant, and the
     nonlinear simulation's machine speeds (rad/s) on ``t``.
@@ -272,8 +288,6 @@ def _tops_load_step(model, load_bus, step_pu, t):
     load when the bus voltages move at the instant of the step (machine states held), by
     TOPS's network equations; p.u. system base per bus name, positive into the network.
     """
-    from tops.solvers import ModifiedEulerDAE
-
     from ..cases.tops import speed_states, tops_system
 
     system = tops_system(copy.deepcopy(model))
@@ -289,15 +303,7 @@ def _tops_load_step(model, load_bus, step_pu, t):
         change = loads.p(x0, after) - loads.p(x0, before)
         for b, dp in zip(loads.bus_idx_red["terminal"], change):
             injection[names[b]] = injection.get(names[b], 0.0) - float(dp)
-    dt = float(t[1] - t[0])
-    with redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
-        solver = ModifiedEulerDAE(system.state_derivatives, system.solve_algebraic, 0.0, x0,
-                                  float(t[-1]) + dt / 2, max_step=dt)
-        out = [solver.x[speed].copy()]
-        for _ in range(len(t) - 1):
-            solver.step()
-            out.append(solver.x[speed].copy())
-    speeds = np.array(out) * 2 * math.pi * system.f_n
+    speeds = _simulate_tops(system, x0, t, lambda x, v: x[speed].copy()) * 2 * math.pi * system.f_n
     if not np.all(np.isfinite(speeds)):
         raise ArithmeticError("TOPS's simulation of the load step diverged")
     return injection, speeds
@@ -311,7 +317,6 @@ def _exported_equivalent_step(model, reduction, area_injection, base_mva, freque
     shape (len(t), k), how it was made) or (None, why not).
     """
     from tops.dynamic import PowerSystemModel
-    from tops.solvers import ModifiedEulerDAE
 
     from ..reduction.pipeline import reduce_network
     from ..report.equivalent import EquivalentError, dynamic_equivalent, to_tops_model
@@ -331,18 +336,11 @@ def _exported_equivalent_step(model, reduction, area_injection, base_mva, freque
     with redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
         system = PowerSystemModel(to_tops_model(exported))
         system.init_dyn_sim()
-        x0 = system.x_0.copy()
-        for bus, injection in enumerate(area_injection):
-            system.y_bus_red_mod[bus, bus] = -injection / abs(system.v_0[bus]) ** 2
-        dt = float(t[1] - t[0])
-        solver = ModifiedEulerDAE(system.state_derivatives, system.solve_algebraic, 0.0, x0,
-                                  float(t[-1]) + dt / 2, max_step=dt)
-        generators = system.gen["GEN"]
-        speeds = [generators.speed(x0, system.v_0).copy()]
-        for _ in range(len(t) - 1):
-            solver.step()
-            speeds.append(generators.speed(solver.x, solver.v).copy())
-    frequency = np.array(speeds) * exported.omega
+    for bus, injection in enumerate(area_injection):
+        system.y_bus_red_mod[bus, bus] = -injection / abs(system.v_0[bus]) ** 2
+    generators = system.gen["GEN"]
+    speeds = _simulate_tops(system, system.x_0.copy(), t, lambda x, v: generators.speed(x, v).copy())
+    frequency = speeds * exported.omega
     if not np.all(np.isfinite(frequency)):
         raise ArithmeticError("TOPS's simulation of the exported equivalent diverged")
     return frequency, how
