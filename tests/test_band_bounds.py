@@ -128,3 +128,53 @@ def test_krylov_lower_bound_holds_whatever_the_solver_returns(sbm600, monkeypatc
     monkeypatch.setattr(band, "_preconditioned_gmres", lambda operator, precondition, x: (x, 1))
     crippled, _ = band._krylov_lower_bound(reduced, w, start)
     assert 0.0 < crippled <= exact * (1 + ROUNDING)
+
+
+def test_bounds_bracket_on_a_heterogeneous_pandapower_case():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = gc.load_case("pandapower:case118").model
+    reduced = gc.structure_preserving_reduction(model, 4)
+    result = band.band_error(reduced, 1.0, points_per_decade=3, method="bounds")
+    assert np.all(result.error <= result.error_upper)
+    assert_brackets(result, reduced, result.frequencies[::4])
+
+
+def test_auto_picks_bounds_above_the_dense_limit(monkeypatch, sbm600):
+    reduced, _ = sbm600
+    assert reduced.band_error(1.0, points_per_decade=1, refine=False).kind == "exact"
+    monkeypatch.setattr(band, "BAND_DENSE_LIMIT", 100)
+    assert reduced.band_error(1.0, points_per_decade=1, refine=False).kind == "bounds"
+
+
+def test_exact_kind_has_equal_bounds():
+    reduced = gc.reduce_network(gc.load_case("kundur_two_area").model, 2).model
+    result = reduced.band_error(1.0, points_per_decade=2)
+    assert result.kind == "exact" and result.transfer_norm_bounds is None
+    assert result.sup_error_upper == result.sup_error
+    assert result.as_dict()["kind"] == "exact"
+
+
+def test_accuracy_carries_the_kind_into_the_verdict(monkeypatch):
+    model = gc.load_case("kundur_two_area").model
+    reduced = gc.reduce_network(model, 2).model
+    reference = accuracy_module.AccuracyReference(model)
+    exact = accuracy_module.reduction_accuracy(reduced, reference)
+    monkeypatch.setattr(band, "BAND_DENSE_LIMIT", 1)
+    monkeypatch.setattr(band, "SPLU_DEGREE_LIMIT", 0)  # no sparse LU either: the bounds
+    bounded = accuracy_module.reduction_accuracy(reduced, reference)
+    assert exact.band_error_kind == "exact" and bounded.band_error_kind == "bounds"
+    assert exact.relative_band_error_lower == exact.relative_band_error
+    assert bounded.relative_band_error_lower <= exact.relative_band_error * (1 + 1e-6)
+    assert exact.relative_band_error <= bounded.relative_band_error * (1 + 1e-6)
+    assert "bounds" in bounded.verdict(0.5) and "bounds" not in exact.verdict(0.5)
+    assert bounded.as_dict()["band_error_kind"] == "bounds"
+
+
+def test_bounds_need_lambda_next_and_a_symmetric_laplacian():
+    reduced = gc.reduce_network(gc.load_case("kundur_two_area").model, 2).model
+    with pytest.raises(ValueError, match="lambda_"):
+        band.band_error(reduced.__class__(reduced.original, reduced.labels, reduced.eigenvalues, reduced.embedding),
+                        1.0, method="bounds")
+    with pytest.raises(ValueError, match="'bounds'"):
+        band.band_error(reduced, 1.0, method="ritz")
