@@ -749,7 +749,7 @@ def _raise_largest_lower_bounds(reduced, grid, sampled_row, rows, refine):
     largest = _largest_local_maxima(lower, REFINED_MAXIMA)
     candidates = [float(w) for w in frequencies[largest[lower[largest] >= CERTIFIED_FRACTION * lower.max()]]]
     values = [raise_at(w) for w in candidates]
-    if refine:
+    if refine and candidates:
         peak = candidates[int(np.argmax(values))]
         below, above = grid[grid < peak], grid[grid > peak]
         lo, hi = (below.max() if below.size else peak), (above.min() if above.size else peak)
@@ -785,7 +785,8 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         kind "bounds"): lower and upper bounds at every sampled frequency from the slow
         subspace, without any solve with G^{-1} + f L, O(n k^2) per frequency, the lower
         bound then raised towards the norm itself at its largest maxima from a Krylov
-        subspace built with preconditioned GMRES solves (see Notes); needs lambda_{k+1} and a symmetric L.
+        subspace built with preconditioned GMRES solves (see Notes); needs lambda_{k+1}
+        and a symmetric L.
 
     Returns
     -------
