@@ -41,15 +41,19 @@ def dense_norms(reduced, w):
 
 
 def assert_brackets(result, reduced, frequencies):
+    """lower <= dense <= upper for the three norms at each of ``frequencies``; the dense band errors."""
+    errors = []
     for w in frequencies:
         i = int(np.flatnonzero(result.frequencies == w)[0])
         error, lowrank, norm = dense_norms(reduced, w)
+        errors.append(error)
         for lo, exact, hi, what in ((result.error[i], error, result.error_upper[i], "band error"),
                                     (result.lowrank_error[i], lowrank, result.lowrank_error_upper[i], "low-rank"),
                                     (*result.transfer_norm_bounds[i][:1], norm, result.transfer_norm_bounds[i][1],
                                      "||T||")):
             assert lo <= exact * (1 + ROUNDING), (what, w, lo, exact)
             assert exact <= hi * (1 + ROUNDING), (what, w, exact, hi)
+    return errors
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +76,49 @@ def test_bounds_are_tight_on_an_sbm(sbm600):
     exact = band.band_error(reduced, 1.0, method="dense")
     assert result.sup_error <= exact.sup_error * (1 + 1e-6)
     assert exact.sup_error <= result.sup_error_upper * (1 + 1e-6)
-    assert result.sup_error > 0.9 * exact.sup_error  # the sampled lower bound is close to the norm
+    # The Krylov lower bound at the bounds' peak is the norm there, close to the dense sup.
+    assert result.sup_error > 0.99 * exact.sup_error
 
 
 def test_bounds_bracket_on_2000_nodes():
     reduced = sbm_reduction(2000)
     result = band.band_error(reduced, 1.0, points_per_decade=1, refine=False, method="bounds")
     peak = result.frequencies[np.argmax(result.error_upper)]
-    assert_brackets(result, reduced, [result.frequencies[0], peak])
+    *_, at_worst = assert_brackets(result, reduced, [result.frequencies[0], peak, result.worst_frequency])
+    # At the lower bound's peak the Krylov subspace reaches the norm itself.
+    assert result.sup_error == pytest.approx(at_worst, rel=1e-6)
+
+
+def pipeline_reduction(n, k=10, order=3):
+    """The ``large`` benchmark's reduction: the SBM of :func:`sbm_reduction`, aggregates of order 3."""
+    reduced = sbm_reduction(n, k)
+    return gc.reduce_network(reduced.original, k, order=order).model
+
+
+def test_bounds_bracket_a_pipeline_reduction_of_2000_nodes():
+    """Order-reduced aggregates: lower <= dense <= upper, and the lower bound is the norm at its peak."""
+    reduced = pipeline_reduction(2000)
+    result = band.band_error(reduced, 1.0, points_per_decade=3, method="bounds")
+    assert result.kind == "bounds" and np.isfinite(result.sup_error_upper)
+    at_worst, _ = assert_brackets(result, reduced, [result.worst_frequency,
+                                                    result.frequencies[np.argmax(result.error_upper)]])
+    assert result.sup_error == pytest.approx(at_worst, rel=1e-6)
+    assert result.sup_error_upper < 1.35 * result.sup_error  # a certificate, not a bracket of decades
+
+
+def test_krylov_lower_bound_holds_whatever_the_solver_returns(sbm600, monkeypatch):
+    """x' = K y is formed by a product, so even a useless "solution" y gives a valid lower bound."""
+    reduced, result = sbm600
+    w = result.worst_frequency
+    exact = dense_norms(reduced, w)[0]
+    start = np.random.default_rng(1).standard_normal(reduced.original.n)
+    value, vector = band._krylov_lower_bound(reduced, w, start)
+    assert value == pytest.approx(exact, rel=1e-6)
+    assert vector.shape == (reduced.original.n,)
+    # y = x: ||x - That_k x|| / ||x|| would exceed ||T - That_k|| (||I - That_k K|| is large), the bound may not.
+    monkeypatch.setattr(band, "_preconditioned_gmres", lambda operator, precondition, x: (x, 1))
+    crippled, _ = band._krylov_lower_bound(reduced, w, start)
+    assert 0.0 < crippled <= exact * (1 + ROUNDING)
 
 
 def test_bounds_bracket_on_a_heterogeneous_pandapower_case():

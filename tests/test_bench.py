@@ -3,6 +3,7 @@
 No wall-clock assertions: only structure and finiteness of what was measured.
 """
 
+import importlib.util
 import json
 import math
 import subprocess
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import gridcoherence as gc
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
 CASES = ["pipeline", "balred", "pymor", "large", "spectral", "end_to_end", "suite_learning"]
@@ -97,6 +100,11 @@ def test_large_and_end_to_end(report):
     for row in comparison["large"]:
         assert LARGE_FIELDS <= set(row) and row["timeout"] is False
         assert all(_positive(row[key]) for key in LARGE_FIELDS - {"timeout"})
+        # The band error is certified at the quick sizes (above 2,000 nodes: the bounds, timed apart).
+        assert row["band_error_kind"] == "bounds" and row["band_error_method"] == "bounds"
+        assert _positive(row["band_error"]) and _positive(row["band_error_seconds"])
+        assert row["band_error"] <= row["band_error_upper"] < math.inf
+        assert 0 < row["band_error_worst_frequency"] <= 1.0 and "band_error_note" not in row
     end = comparison["end_to_end"]
     assert END_TO_END_FIELDS <= set(end)
     assert all(_positive(end[key]) for key in END_TO_END_FIELDS - {"case"})
@@ -140,3 +148,23 @@ def test_suites_embedded(report):
     suite = report["suites"]["learning"]
     assert suite["timeout"] is False and suite["returncode"] == 0
     assert isinstance(suite["report"], dict) and "gradient_flow_two_layer" in suite["report"]
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_large_band_error_fields_and_the_limit(monkeypatch):
+    """Up to the limit the certified band error with its own seconds; above it the measured note."""
+    bench = _bench_module()
+    reduced = gc.reduce_network(gc.load_case("kundur_two_area").model, 2).model
+    fields = bench.large_band_error(reduced)
+    exact = reduced.band_error(bench.BAND_EDGE)
+    assert fields["band_error_kind"] == "exact" and fields["band_error_method"] == exact.method
+    assert fields["band_error"] == pytest.approx(exact.sup_error, rel=1e-12)
+    assert fields["band_error_upper"] == fields["band_error"] and _positive(fields["band_error_seconds"])
+    monkeypatch.setattr(bench, "LARGE_BAND_ERROR_LIMIT", reduced.original.n - 1)
+    assert bench.large_band_error(reduced) == {"band_error": None, "band_error_note": bench.LARGE_BAND_ERROR_NOTE}

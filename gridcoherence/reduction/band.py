@@ -44,6 +44,21 @@ _METHODS = ("dense", "splu", "gmres", "bounds")
 #: the "bounds" method maximises its lower bound (see :func:`band_error`).
 BOUNDS_KRYLOV_VECTORS = 12
 
+#: GMRES solves at most (one per Krylov vector) with which the "bounds" method raises its
+#: lower bound of ||T(jw) - That_k(jw)|| at the largest maxima (see :func:`band_error`).
+KRYLOV_STEPS = 40
+
+#: Relative increase of the Krylov lower bound below which it stops.
+KRYLOV_TOLERANCE = 1e-9
+
+#: Relative tolerance in w of the maximisation of the "bounds" lower bound around its largest
+#: value: a smooth peak loses about (xatol w / its width)^2 of its height.
+CERTIFIED_XATOL = 1e-2
+
+#: Local maxima of the "bounds" lower bound below this fraction of the largest are not raised
+#: from a Krylov subspace (the slow-subspace bound is within a few per cent of the norm on SBMs).
+CERTIFIED_FRACTION = 0.8
+
 #: Realizations up to this many states have all their poles computed (dense eigenvalues)
 #: for the band-error grid; larger networks contribute estimates of their slow modes.
 POLE_DENSE_LIMIT = 1000
@@ -86,7 +101,8 @@ class BandError:
         local refinement of its largest maxima.
     error : ndarray, shape (nw,)
         ||T(jw) - That_k(jw)|| (structure-preserving model); with ``kind`` "bounds" a
-        lower bound of it.
+        lower bound of it (at its largest maxima close to the norm itself, from a
+        Krylov subspace; see :func:`band_error`).
     error_upper : ndarray, shape (nw,)
         An upper bound of ||T(jw) - That_k(jw)|| (inf where none is known); ``error``
         itself when ``kind`` is "exact".
@@ -98,7 +114,8 @@ class BandError:
         Thm 3.8 bound on the low-rank error, inf where the theorem does not apply.
     method : str
         How the errors were obtained: "dense", "splu" or "gmres" (T(jw) x applied that
-        way, the norms by ARPACK or a dense SVD), or "bounds" (no solve with T).
+        way, the norms by ARPACK or a dense SVD), or "bounds" (bounds from the slow
+        subspace, the lower one raised from a Krylov subspace at its largest maxima).
     grid_points : int
         How many of ``frequencies`` form the grid (the rest come from the refinement).
     resonances : ndarray
@@ -269,46 +286,60 @@ def thm38_bound(reduced, s):
     return _bound_from_core(reduced, s, *_lowrank_core(reduced, s))
 
 
-def _network_solver(model, s, method, lowrank):
-    """A function X -> T(s) X for the (n, m) block X, factorising once per frequency.
+def _preconditioned_network(model, s, lowrank):
+    """(M^{-1} K as a LinearOperator, x -> M^{-1} x, y -> K y) for K = G^{-1}(s) + f(s) L.
 
-    ``lowrank`` = (V_k, core) with core = (V_k^T G^{-1} V_k + f Lambda_k)^{-1} feeds the
-    iterative method's preconditioner: V_k core V_k^T on the slow subspace plus Jacobi
-    on its complement, where f L is dominated by the degrees for dense graphs.
+    ``lowrank`` = (V_k, core) with core = (V_k^T G^{-1} V_k + f Lambda_k)^{-1} gives the
+    preconditioner M^{-1}: V_k core V_k^T on the slow subspace plus Jacobi on its
+    complement, where f L is dominated by the degrees for dense graphs. K itself is
+    ill-conditioned at low w (|f| L against the mean mode), M^{-1} K is not. L is applied
+    to y minus its mean (L 1 = 0 exactly): in floating point L y would otherwise carry an
+    error eps ||L|| |mean(y)|, far above the mean mode's response.
     """
     h = model.nodes.inverse_transfer(s)
     fs = model.coupling(s)
-    if method == "dense":
-        K = fs * model.laplacian.toarray()
-        K[np.diag_indices_from(K)] += h
-        factor = sla.lu_factor(K, check_finite=False)
-        return lambda X: sla.lu_solve(factor, X, check_finite=False)
-    K = (sp.diags(h) + fs * model.laplacian).tocsc()
-    if method == "splu":
-        lu = spla.splu(K)
-        return lambda X: lu.solve(np.asarray(X, dtype=complex))
     V, core = lowrank
-    jacobi = 1.0 / (h + fs * model.laplacian.diagonal())
+    L = model.laplacian
+    jacobi = 1.0 / (h + fs * L.diagonal())
 
     def precondition(x):
         slow = V.T @ x
         fast = jacobi * (x - V @ slow)
         return V @ (core @ slow) + fast - V @ (V.T @ fast)
 
-    # Left preconditioning with the convergence test on the preconditioned residual:
-    # K itself is ill-conditioned at low w (|f| L against the mean mode), M^{-1} K is not.
-    # L is applied to x minus its mean (L 1 = 0 exactly): in floating point L x would
-    # otherwise carry an error eps ||L|| |mean(x)|, far above the mean mode's response.
-    L = model.laplacian
-    preconditioned = spla.LinearOperator(
-        K.shape, matvec=lambda x: precondition(h * x + fs * (L @ (x - x.mean()))), dtype=complex)
+    def network(y):
+        return h * y + fs * (L @ (y - y.mean()))
+
+    operator = spla.LinearOperator(L.shape, matvec=lambda y: precondition(network(y)), dtype=complex)
+    return operator, precondition, network
+
+
+def _preconditioned_gmres(operator, precondition, x):
+    """GMRES for K y = x on M^{-1} K y = M^{-1} x, to a preconditioned residual of 1e-8: (y, info)."""
+    return spla.gmres(operator, precondition(x), rtol=1e-8, atol=0.0, restart=60, maxiter=5)
+
+
+def _network_solver(model, s, method, lowrank):
+    """A function X -> T(s) X for the (n, m) block X, factorising once per frequency.
+
+    ``lowrank`` = (V_k, core) feeds the iterative method's preconditioner
+    (:func:`_preconditioned_network`).
+    """
+    if method == "dense":
+        K = model.coupling(s) * model.laplacian.toarray()
+        K[np.diag_indices_from(K)] += model.nodes.inverse_transfer(s)
+        factor = sla.lu_factor(K, check_finite=False)
+        return lambda X: sla.lu_solve(factor, X, check_finite=False)
+    if method == "splu":
+        lu = spla.splu((sp.diags(model.nodes.inverse_transfer(s)) + model.coupling(s) * model.laplacian).tocsc())
+        return lambda X: lu.solve(np.asarray(X, dtype=complex))
+    operator, precondition, _ = _preconditioned_network(model, s, lowrank)
 
     def solve(X):
         X = np.asarray(X, dtype=complex)
         out = np.empty_like(X)
         for c in range(X.shape[1]):
-            out[:, c], info = spla.gmres(preconditioned, precondition(X[:, c]), rtol=1e-8, atol=0.0,
-                                         restart=60, maxiter=5)
+            out[:, c], info = _preconditioned_gmres(operator, precondition, X[:, c])
             if info != 0:
                 raise ArithmeticError(f"GMRES did not converge for T(s) at s = {s} (info = {info}); "
                                       "use a sparse LU (method='splu') for this network")
@@ -493,6 +524,66 @@ def _bounds_at(reduced, subspace, w, sampled=True):
             max(norm_lo, cheap[2]), norm_hi)
 
 
+def _krylov_lower_bound(reduced, w, start):
+    """A certified lower bound of ||T(jw) - That_k(jw)|| from a Krylov subspace, and its best vector.
+
+    E = T - That_k is complex symmetric, so E^H z = conj(E conj z): from ``start`` (n,)
+    the inputs x_0, conj(E x_0), conj(E conj(E x_0)), ... (orthonormalised) span the
+    Krylov subspace of E^H E and the conjugates of E's images. T x is applied by GMRES
+    preconditioned by the low-rank model plus Jacobi (:func:`_preconditioned_network`):
+    each GMRES solution y of K y = x is kept with x' = K y formed by a product, so that
+    T x' = y and E x' = y - That_k x' exactly. For every combination x = X' c of the
+    inputs kept, E x = Y c with Y the images, and the Rayleigh-Ritz value
+    max_c ||Y c|| / ||X' c|| is a lower bound of ||E|| whatever GMRES reached: its
+    accuracy decides how close the bound gets to the norm, never whether it holds.
+    Stops after :data:`KRYLOV_STEPS` solves or when the bound rises by less than
+    :data:`KRYLOV_TOLERANCE` relative. O(nnz(L)) per GMRES iteration.
+
+    Returns
+    -------
+    (float, ndarray)
+        The bound (0 if the first solve broke down) and the best input vector, to
+        warm-start the next frequency with.
+    """
+    s = 1j * w
+    partition = reduced.partition
+    core = _lowrank_core(reduced, s)[0]
+    operator, precondition, network = _preconditioned_network(reduced.original, s, (reduced.embedding, core))
+    Tr = reduced.transfer_matrix(s)
+    basis = np.zeros((start.size, 0), dtype=complex)  # orthonormal right-hand sides x_j
+    inputs, images = [], []  # x'_j = K y_j and E x'_j
+    best, best_vector, x = 0.0, np.asarray(start, dtype=complex), np.asarray(start, dtype=complex)
+    for _ in range(KRYLOV_STEPS):
+        for _ in range(2):  # twice is enough (Kahan): full reorthogonalisation
+            x = x - basis @ (basis.conj().T @ x)
+        norm = np.linalg.norm(x)
+        if not (np.isfinite(norm) and norm > 0):
+            break
+        x = x / norm
+        y = _preconditioned_gmres(operator, precondition, x)[0]
+        exact_input = network(y)
+        image = y - partition.lift(Tr @ partition.restrict(exact_input))
+        if not (np.all(np.isfinite(image)) and np.all(np.isfinite(exact_input))):
+            break
+        basis = np.c_[basis, x]
+        inputs.append(exact_input)
+        images.append(image)
+        X, Y = np.column_stack(inputs), np.column_stack(images)
+        try:  # the largest generalised eigenvector of (Y^H Y, X^H X): the best combination
+            c = sla.eigh(Y.conj().T @ Y, X.conj().T @ X, subset_by_index=[len(inputs) - 1] * 2)[1][:, 0]
+        except np.linalg.LinAlgError:  # the inputs are numerically dependent: keep what was found
+            break
+        vector = X @ c
+        value = float(np.linalg.norm(Y @ c) / np.linalg.norm(vector))
+        rise = value - best
+        if value > best:
+            best, best_vector = value, vector
+        if len(inputs) > 1 and rise <= KRYLOV_TOLERANCE * best:
+            break
+        x = np.conj(image)
+    return best, best_vector
+
+
 def _real_times(A, X):
     """A X for a real sparse A and a complex X, as two real products."""
     return A @ X.real + 1j * (A @ X.imag)
@@ -629,6 +720,44 @@ def _positive_finite(name, value, what):
     return number
 
 
+def _raise_largest_lower_bounds(reduced, grid, sampled_row, rows, refine):
+    """Raise the "bounds" lower bound of ||T - That_k|| from Krylov subspaces at its largest maxima.
+
+    ``rows`` maps the frequencies evaluated so far to their bounds (updated in place;
+    ``sampled_row(w)`` evaluates a new one). At the :data:`REFINED_MAXIMA` largest local
+    maxima of the lower bound, those at least :data:`CERTIFIED_FRACTION` of the largest,
+    :func:`_krylov_lower_bound` replaces it where larger, each frequency's Krylov subspace
+    started from the previous one's best vector. With ``refine``, that bound is then
+    maximised (bounded scalar search to :data:`CERTIFIED_XATOL` relative in w) between
+    the grid points either side of the largest.
+    """
+    vector = np.random.default_rng(0).standard_normal(reduced.original.n)
+    raised = set()
+
+    def raise_at(w):
+        nonlocal vector
+        row = sampled_row(w)
+        if w not in raised:
+            raised.add(w)
+            value, vector = _krylov_lower_bound(reduced, w, vector)
+            if value > row[0]:
+                rows[w] = row = (value, *row[1:])
+        return row[0]
+
+    frequencies = np.array(sorted(rows))
+    lower = np.array([rows[w][0] for w in frequencies])
+    largest = _largest_local_maxima(lower, REFINED_MAXIMA)
+    candidates = [float(w) for w in frequencies[largest[lower[largest] >= CERTIFIED_FRACTION * lower.max()]]]
+    values = [raise_at(w) for w in candidates]
+    if refine and candidates:
+        peak = candidates[int(np.argmax(values))]
+        below, above = grid[grid < peak], grid[grid > peak]
+        lo, hi = (below.max() if below.size else peak), (above.min() if above.size else peak)
+        if lo < hi:
+            sopt.minimize_scalar(lambda w: -raise_at(float(w)), bounds=(lo, hi), method="bounded",
+                                 options={"xatol": CERTIFIED_XATOL * hi, "maxiter": 30})
+
+
 def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto"):
     """sup_{0 < w <= eta} ||T(jw) - That_k(jw)|| with the low-rank error and Thm 3.8 bound.
 
@@ -653,9 +782,11 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         subspace; it stops at a preconditioned residual of 1e-8, so errors far below
         the band's sup are resolved only to about 1e-8 ||T||), then the spectral norms
         by ARPACK. Or ``"bounds"`` (``auto`` for the other networks above 2000 nodes;
-        kind "bounds"): lower and upper bounds at every frequency without any solve with
-        G^{-1} + f L, O(n k^2) per frequency (see Notes); needs lambda_{k+1} and a
-        symmetric L.
+        kind "bounds"): lower and upper bounds at every sampled frequency from the slow
+        subspace, without any solve with G^{-1} + f L, O(n k^2) per frequency, the lower
+        bound then raised towards the norm itself at its largest maxima from a Krylov
+        subspace built with preconditioned GMRES solves (see Notes); needs lambda_{k+1}
+        and a symmetric L.
 
     Returns
     -------
@@ -716,11 +847,31 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     V, the cluster indicators and :data:`BOUNDS_KRYLOV_VECTORS` Krylov vectors of L
     (O(n m^2), m <= 2k + 12), at the grid's largest maxima of the upper bound and the
     refined ones; elsewhere ``error`` holds the cheaper bound from the (V, V) block
-    alone, often 0. The refinement maximises the upper bound. The bounds are
-    tight when the cluster indicators are close to span(V_k) and the fast modes
-    behave like 1 / (g^{-1} + f lambda_{k+1}) (SBMs: within a factor 2 at n = 10^3,
-    the lower bound within 3 % of the exact error); on power grids, whose lambda_{k+1}
-    is small, they are wider and the upper bound can be inf.
+    alone, often 0. The refinement maximises the upper bound.
+    At the :data:`REFINED_MAXIMA` largest maxima of the lower bound (those within
+    :data:`CERTIFIED_FRACTION` of the largest) a Krylov subspace of
+    (T - That_k)^H (T - That_k) raises it further (:func:`_krylov_lower_bound`): each
+    vector x solves K y = x by GMRES preconditioned by the low-rank model plus Jacobi,
+    O(nnz(L)) per iteration, and keeps x' = K y, so that T x' = y exactly; the best
+    ratio ||(T - That_k) x|| / ||x|| over the span of the x' is then a lower bound
+    whatever the solver's accuracy, and it converges to ||T - That_k|| at that
+    frequency (to 1e-6 of the dense norm or better on SBMs up to 2,000 nodes, within
+    :data:`KRYLOV_STEPS` solves). With ``refine`` this bound is then maximised between
+    the grid points either side of its largest value.
+
+    What is certified: at every sampled frequency, ``error`` <= ||T(jw) - That_k(jw)||
+    <= ``error_upper``, so the sampled sup lies between :attr:`BandError.sup_error`
+    and :attr:`BandError.sup_error_upper`; :attr:`BandError.sup_error` is also a lower
+    bound of the sup over the whole band. Between samples nothing is bounded (no
+    Lipschitz or residual argument over the continuous band): that the sampled
+    :attr:`BandError.sup_error_upper` bounds the band's sup rests, as for the exact
+    methods, on the grid around the resonances and the refinement of the upper
+    bound's maxima. The bounds are tight when the cluster indicators are close to
+    span(V_k) and the fast modes behave like 1 / (g^{-1} + f lambda_{k+1}) (SBMs of
+    degree 30, k = 10: upper / lower below 1.35 from 2,000 to 10^5 nodes, the upper
+    bound's looseness being at the band edge, where the (V, Z) blocks of the error
+    are comparable); on power grids, whose lambda_{k+1} is small, they are wider and
+    the upper bound can be inf.
     """
     original = _original(reduced, "band_error")
     eta = _positive_finite("band edge eta", eta, "frequency in rad/s (the band is |w| <= eta)")
@@ -760,6 +911,8 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     if method == "bounds":  # the sampled lower bounds, at the peaks of the upper bound
         for w in peaks:
             errors(w, sampled=True)
+        if not undamped.size:
+            _raise_largest_lower_bounds(reduced, grid, lambda w: errors(w, sampled=True), rows, refine)
     w = np.array(sorted(rows))
     values = np.array([rows[x] for x in w])
     if np.isnan(values).any() or not np.all(np.isfinite(values[:, [0, 2]])):
