@@ -325,9 +325,9 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
             raise ValueError(f"weight must be finite and positive at every node; node {int(bad[0])} has "
                              f"{float(weight[bad[0]])!r}")
         root = np.sqrt(weight)
-        S = (sp.diags(1.0 / root) @ L @ sp.diags(1.0 / root)).tocsr()
+        S = _scaled_symmetrically(L, 1.0 / root)
         kernel = root / np.linalg.norm(root)
-    scale = max(1.0, float(abs(S).sum(axis=1).max()))  # Gershgorin bound of ||S||
+    scale = max(1.0, _gershgorin_bound(S))
     if method == "auto":
         method = "dense" if n <= DENSE_EIGEN_LIMIT else _arpack_method(S)
     rng = np.random.default_rng(random_state)
@@ -371,6 +371,21 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
     if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
         raise ArithmeticError("eigensolver returned non-finite eigenpairs")
     return LaplacianSpectrum(values, vectors, method, residual_norms)
+
+
+def _scaled_symmetrically(L, scale):
+    """diag(scale) L diag(scale) as CSR sharing ``L``'s index arrays: O(nnz), no sparse product."""
+    data = np.repeat(scale, np.diff(L.indptr))
+    data *= L.data
+    data *= scale[L.indices]
+    return sp.csr_matrix((data, L.indices, L.indptr), shape=L.shape)
+
+
+def _gershgorin_bound(S):
+    """max_i sum_j |S_ij|, an upper bound of ||S||_2, without a copy of S's index arrays."""
+    if S.nnz == 0:
+        return 0.0
+    return float(np.max(sp.csr_matrix((np.abs(S.data), S.indices, S.indptr), shape=S.shape) @ np.ones(S.shape[1])))
 
 
 def _arpack_method(S):
