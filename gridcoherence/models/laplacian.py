@@ -388,7 +388,8 @@ def _gershgorin_bound(S):
     """max_i sum_j |S_ij|, an upper bound of ||S||_2, without a copy of S's index arrays."""
     if S.nnz == 0:
         return 0.0
-    return float(np.max(sp.csr_matrix((np.abs(S.data), S.indices, S.indptr), shape=S.shape) @ np.ones(S.shape[1])))
+    magnitudes = sp.csr_matrix((np.abs(S.data), S.indices, S.indptr), shape=S.shape)
+    return float(np.max(magnitudes @ np.ones(S.shape[1])))
 
 
 def _arpack_method(S):
