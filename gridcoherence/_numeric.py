@@ -1,11 +1,15 @@
-"""Small array utilities shared by the samplers and graph generators."""
+"""Small array utilities shared across the package: sorted distinct values, a tall QR, an operator norm."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse.linalg as spla
 
-__all__ = ["sorted_unique", "symmetric_operator_norm"]
+__all__ = ["sorted_unique", "tall_qr", "symmetric_operator_norm"]
+
+#: Rows per block of :func:`tall_qr`: a 1024 x 100 block of float64 (0.8 MB) stays in cache.
+TALL_QR_BLOCK_ROWS = 1024
 
 
 def sorted_unique(values):
@@ -16,6 +20,59 @@ def sorted_unique(values):
     """
     values = np.sort(values)
     return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
+
+
+
+def tall_qr(X, mode="economic", block_rows=TALL_QR_BLOCK_ROWS):
+    """QR factorisation of a tall matrix by blocks of rows (TSQR).
+
+    Each block of ``block_rows`` rows is factorised on its own, in cache, and the stacked
+    triangular factors once more (recursively); the result is a Householder QR of the
+    whole matrix, as backward stable as LAPACK's, but for n x k with n >> k several times
+    faster than one ``dgeqrf`` over all n rows, whose panel steps stream the full height
+    from memory for every column.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, k)
+    mode : {"economic", "r"}
+        ``"economic"``: Q of shape (n, min(n, k)) with orthonormal columns and R;
+        ``"r"``: R only.
+    block_rows : int
+        Rows per block (at least 2 k are used).
+
+    Returns
+    -------
+    (Q, R) or R
+        X = Q R with R upper triangular of shape (min(n, k), k) -- the factors up to the
+        signs of R's rows, which a QR does not fix.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).standard_normal((5000, 6))
+    >>> Q, R = tall_qr(X, block_rows=512)
+    >>> bool(np.allclose(Q @ R, X) and np.allclose(Q.T @ Q, np.eye(6)) and np.allclose(R, np.triu(R)))
+    True
+    """
+    n, k = X.shape
+    if mode not in ("economic", "r"):
+        raise ValueError(f"mode must be 'economic' or 'r', got {mode!r}")
+    rows = max(int(block_rows), 2 * k)  # every block at least twice as tall as wide: the stack shrinks
+    if n <= 2 * rows:
+        if mode == "r":
+            return la.qr(X, mode="r", check_finite=False)[0][:min(n, k)]
+        return la.qr(X, mode="economic", check_finite=False)
+    starts = range(0, n, rows)
+    if mode == "r":
+        return tall_qr(np.vstack([tall_qr(X[s:s + rows], "r", rows) for s in starts]), "r", rows)
+    pieces = [la.qr(X[s:s + rows], mode="economic", check_finite=False) for s in starts]
+    top, R = tall_qr(np.vstack([Ri for _, Ri in pieces]), block_rows=block_rows)
+    Q = np.empty((n, R.shape[0]))
+    offset = 0
+    for s, (Qi, Ri) in zip(starts, pieces):
+        np.matmul(Qi, top[offset:offset + Ri.shape[0]], out=Q[s:s + Qi.shape[0]])
+        offset += Ri.shape[0]
+    return Q, R
 
 
 def symmetric_operator_norm(apply, n, *, tol=1e-6, dense_limit=400, random_state=0):

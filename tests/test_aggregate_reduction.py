@@ -4,7 +4,9 @@ baselines, structured large-aggregate path, bad input."""
 import control
 import numpy as np
 import pytest
+import scipy.linalg
 
+from gridcoherence._numeric import tall_qr
 from gridcoherence.coherence.aggregate import coherent_aggregate
 from gridcoherence.reduction.machines import (
     closed_loop_system,
@@ -122,6 +124,39 @@ def test_structured_path_matches_dense(method):
     np.testing.assert_allclose(fast.system(1j * w).ravel(), expected, atol=1e-8 * np.abs(expected).max())
     np.testing.assert_allclose(fast.hankel_singular_values[:4], dense.hankel_singular_values[:4],
                                rtol=0, atol=1e-10 * dense.hankel_singular_values[0])
+
+
+def test_tall_qr_by_blocks_is_the_householder_qr():
+    # Tall, with singular values from 1 down to 1e-15 (the rational Krylov blocks are
+    # numerically rank deficient): R equals LAPACK's up to the signs of its rows.
+    rng = np.random.default_rng(7)
+    left = np.linalg.qr(rng.standard_normal((9000, 50)))[0]
+    X = left @ np.diag(np.logspace(0, -15, 50)) @ np.linalg.qr(rng.standard_normal((50, 50)))[0]
+    Q, R = tall_qr(X, block_rows=200)  # 45 blocks; the stack of their R factors is blocked again, twice
+    expected = scipy.linalg.qr(X, mode="r")[0][:50]
+    signs = np.sign(np.diag(R) * np.diag(expected))
+    np.testing.assert_allclose(signs[:, None] * R, expected, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(50), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(Q @ R, X, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(tall_qr(X, "r", block_rows=200), R, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="mode"):
+        tall_qr(X, "full")
+
+
+@pytest.mark.parametrize("method", ["cl", "tb"])
+def test_structured_path_is_the_same_with_one_qr_over_all_turbines(method, monkeypatch):
+    from gridcoherence.reduction import machines
+
+    aggregate = random_aggregate(6000, seed=6)  # 6001 rows: blocked QRs
+    blocked = reduce_aggregate(aggregate, 3, method)
+    monkeypatch.setattr(machines, "tall_qr", lambda X, mode="economic": tall_qr(X, mode, block_rows=10**9))
+    whole = reduce_aggregate(aggregate, 3, method)
+    assert blocked.structured and whole.structured
+    w = np.logspace(-4, 2, 60)
+    expected = whole.system(1j * w).ravel()
+    np.testing.assert_allclose(blocked.system(1j * w).ravel(), expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    np.testing.assert_allclose(blocked.hankel_singular_values, whole.hankel_singular_values, rtol=0,
+                               atol=1e-10 * whole.hankel_singular_values[0])
 
 
 def test_structured_path_handles_100k_turbines():

@@ -1,9 +1,13 @@
-"""The multigrid-preconditioned LOBPCG path ("amg") against dense LAPACK, and the eigengap check on its output.
+"""The iterative eigensolvers against dense LAPACK, and the eigengap check on their output.
 
-The eigengap check (Algorithm 1 needs lambda_k < lambda_{k+1}) compares eigenvalues to a
-relative 1e-8; these tests show the iterative eigenvalues are accurate enough for that
-comparison to be about the network, not about the solver: equal to ``eigh``'s to 1e-8
-relative, nearly repeated ones resolved, truly repeated ones still reported as repeated.
+Every iterative path -- multigrid-preconditioned LOBPCG ("amg"), Lanczos (ARPACK, the
+choice beyond 2,000 nodes for dense random graphs, the large SBM benchmarks included)
+and shift-invert Lanczos (grid-like graphs) -- is forced on graphs of up to 2,000 nodes,
+where ``auto`` would take the dense path. The eigengap check (Algorithm 1 needs
+lambda_k < lambda_{k+1}) compares eigenvalues to a relative 1e-8; these tests show the
+iterative eigenvalues are accurate enough for that comparison to be about the network,
+not about the solver: equal to ``eigh``'s to 1e-8 relative, nearly repeated ones
+resolved, truly repeated ones still reported as repeated.
 """
 
 import numpy as np
@@ -27,9 +31,12 @@ def _dense(L, k, weight=None):
     return sla.eigh(L.toarray(), B, subset_by_index=[0, k - 1])[0]
 
 
-def _assert_amg_matches_dense(L, k, weight=None):
-    spectrum = smallest_eigenpairs(L, k, method="amg", weight=weight)
-    assert spectrum.method == "amg"  # no ARPACK fallback was needed
+ITERATIVE = ("amg", "lanczos", "shift-invert")
+
+
+def _assert_matches_dense(L, k, method, weight=None):
+    spectrum = smallest_eigenpairs(L, k, method=method, weight=weight)
+    assert spectrum.method == method  # the path asked for, no fallback
     expected = _dense(L, k, weight)
     np.testing.assert_allclose(spectrum.values[1:], expected[1:], rtol=1e-8)
     V = spectrum.vectors
@@ -41,41 +48,45 @@ def _assert_amg_matches_dense(L, k, weight=None):
     return spectrum, expected
 
 
+@pytest.mark.parametrize("method", ITERATIVE)
 @pytest.mark.parametrize("n", [300, 2000])
-def test_amg_eigenvalues_equal_dense_ones_on_block_models(n):
+def test_iterative_eigenvalues_equal_dense_ones_on_block_models(n, method):
     sizes = [n // 4, n // 2, n - n // 4 - n // 2]
     Q = np.full((3, 3), 8.0 / n) + np.eye(3) * (40.0 / n)
     sample = sample_sbm(sizes, Q, np.ones((3, 3)), random_state=n)
-    _assert_amg_matches_dense(sample.laplacian, 8)
+    _assert_matches_dense(sample.laplacian, 8, method)
     inertia = np.random.default_rng(n).uniform(0.5, 3.0, n)
-    _assert_amg_matches_dense(sample.laplacian, 8, weight=inertia)
+    _assert_matches_dense(sample.laplacian, 8, method, weight=inertia)
 
 
-def test_amg_resolves_nearly_repeated_eigenvalues():
+@pytest.mark.parametrize("method", ITERATIVE)
+def test_iterative_solvers_resolve_nearly_repeated_eigenvalues(method):
     # C_400 with one edge 1 + 1e-5: each double eigenvalue splits by about 1e-7 relative,
     # far above the check's 1e-8 and far below any solver-independent gap.
     L = _cycle(400, 1.0 + 1e-5)
-    spectrum, expected = _assert_amg_matches_dense(L, 7)
+    spectrum, expected = _assert_matches_dense(L, 7, method)
     split = (expected[2] - expected[1]) / expected[2]
     assert 1e-8 < split < 1e-5
     np.testing.assert_allclose(spectrum.values[2] - spectrum.values[1], expected[2] - expected[1], rtol=1e-2)
     check_eigengap(spectrum.values, 2)  # lambda_2 < lambda_3: V_2 is determined
 
 
-def test_the_eigengap_check_fires_on_truly_repeated_amg_eigenvalues():
+@pytest.mark.parametrize("method", ITERATIVE)
+def test_the_eigengap_check_fires_on_truly_repeated_iterative_eigenvalues(method):
     L = _cycle(400)  # lambda_2 = lambda_3 exactly
-    spectrum, _ = _assert_amg_matches_dense(L, 6)
+    spectrum, _ = _assert_matches_dense(L, 6, method)
     with pytest.raises(ValueError, match="coincide"):
         check_eigengap(spectrum.values, 2)
     check_eigengap(spectrum.values, 3)  # lambda_3 < lambda_4
 
 
-def test_amg_on_a_2d_grid_with_repeated_eigenvalues():
+@pytest.mark.parametrize("method", ITERATIVE)
+def test_iterative_solvers_on_a_2d_grid_with_repeated_eigenvalues(method):
     side = 30  # the 30 x 30 torus: lambda_2 = lambda_3 = lambda_4 = lambda_5
     index = np.arange(side * side).reshape(side, side)
     edges = [(index[i, j], index[(i + 1) % side, j]) for i in range(side) for j in range(side)]
     edges += [(index[i, j], index[i, (j + 1) % side]) for i in range(side) for j in range(side)]
-    spectrum, _ = _assert_amg_matches_dense(build_laplacian(edges), 7)
+    spectrum, _ = _assert_matches_dense(build_laplacian(edges), 7, method)
     for k in (2, 3, 4):
         with pytest.raises(ValueError, match="coincide"):
             check_eigengap(spectrum.values, k)

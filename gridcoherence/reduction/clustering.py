@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize as sopt
+import scipy.sparse as sp
 
 from ..models.eigengap import DEFAULT_MAX_CLUSTERS, check_eigengap, suggest_k, suggestion_count
 from ..models.embedding import EMBEDDINGS, EigenpairCache
@@ -146,6 +147,12 @@ def _kmeans_plus_plus(X, row_norms, k, rng):
     return centers
 
 
+def _cluster_sums(labels, X, k):
+    """The (k, d) sums of X's rows per label: one sparse product with the k x n indicator (CSC, no sort)."""
+    n = labels.size
+    return sp.csc_matrix((np.ones(n), labels, np.arange(n + 1)), shape=(k, n)) @ X
+
+
 def _lloyd(X, row_norms, centers, max_iter=300, tol=1e-4):
     """Lloyd iterations from ``centers``: (labels, centres, inertia).
 
@@ -157,8 +164,7 @@ def _lloyd(X, row_norms, centers, max_iter=300, tol=1e-4):
     for _ in range(max_iter):
         labels = np.argmin(_squared_distances(X, row_norms, centers), axis=1)
         counts = np.bincount(labels, minlength=k)
-        sums = np.zeros_like(centers)
-        np.add.at(sums, labels, X)
+        sums = _cluster_sums(labels, X, k)
         moved = centers.copy()
         filled = counts > 0
         moved[filled] = sums[filled] / counts[filled, None]

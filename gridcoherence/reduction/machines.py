@@ -31,6 +31,7 @@ import control
 import numpy as np
 import scipy.linalg as la
 
+from .._numeric import tall_qr
 from ..coherence.aggregate import coherent_aggregate
 from .balanced import balanced_truncation, controllability_factor
 from ..models.lti import as_stable_weight, dc_gain
@@ -402,7 +403,7 @@ def _structured_operator(aggregate, method):
 def _rational_krylov_basis(matrix, B, C, shifts, rank_tol=1e-13):
     """Orthonormal basis of span{(A + s I)^{-1} B, (A^T + s I)^{-1} C^T : s in shifts}."""
     blocks = [matrix.shifted_solve(s, B) for s in shifts] + [matrix.shifted_solve(s, C.T, True) for s in shifts]
-    Q, R = la.qr(np.hstack(blocks + [B, C.T]), mode="economic")
+    Q, R = tall_qr(np.hstack(blocks + [B, C.T]))
     # Drop directions that are numerically dependent (the gramians' numerical rank is small).
     U, sigma, _ = la.svd(R, full_matrices=False)
     keep = sigma > rank_tol * sigma[0]
@@ -456,7 +457,7 @@ def _lyapunov_residual(basis, A_basis, P_small, B):
     comparable across scalings (rounding alone leaves ~1e-8 on these problems).
     O(p r^2).
     """
-    Q, T = la.qr(np.hstack([A_basis, basis, B]), mode="economic")
+    T = tall_qr(np.hstack([A_basis, basis, B]), mode="r")
     r = basis.shape[1]
     middle = np.zeros((2 * r + B.shape[1],) * 2)
     middle[:r, r:2 * r] = P_small

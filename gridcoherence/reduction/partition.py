@@ -208,13 +208,14 @@ class Partition:
         """P^T x: the values of ``x`` SUMMED over each cluster along ``axis`` (length n -> k).
 
         Sums, not means: inputs entering a cluster add up at its aggregate node, and a
-        cluster's inertia is the total of its nodes' inertias. O(n) per column.
+        cluster's inertia is the total of its nodes' inertias. O(n) per column: one sparse
+        product with P^T (:attr:`matrix`).
         """
         x = np.moveaxis(np.asarray(x), axis, 0)
         if x.shape[0] != self.n:
             raise ValueError(f"restrict needs {self.n} values along axis {axis}, got {x.shape[0]}")
-        out = np.zeros((self.n_clusters,) + x.shape[1:], dtype=np.result_type(x.dtype, float))
-        np.add.at(out, self.labels, x)
+        flat = x.reshape(self.n, -1).astype(np.result_type(x.dtype, float), copy=False)
+        out = np.asarray(self.matrix.T @ flat).reshape((self.n_clusters,) + x.shape[1:])
         return np.moveaxis(out, 0, axis)
 
     def lift(self, y, axis=0, nodes=None):
