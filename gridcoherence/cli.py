@@ -824,10 +824,10 @@ def build_parser():
     sub.set_defaults(run=cmd_info)
 
     sub = command("reduce", "cluster, aggregate, reduce; write table, accuracy, plots and the reduced model",
-                  "gridcoherence reduce iceland --tolerance 0.1 --out iceland/\n"
-                  "gridcoherence reduce kundur_two_area --clusters 2 --order auto --out kundur_k2/\n"
-                  "gridcoherence reduce kundur_two_area --tolerance 0.05 --order 2 --method tb "
-                  "--weight band:0.1:10 --out kundur_tb/\n"
+                  "gridcoherence reduce kundur_two_area --tolerance 0.1 --out kundur/\n"
+                  "gridcoherence reduce iceland --clusters 3 --order auto --out iceland_k3/\n"
+                  "gridcoherence reduce iceland --clusters 3 --order 3 --method tb "
+                  "--weight band:0.1:10 --out iceland_tb/\n"
                   "gridcoherence reduce iceland --areas areas.csv --order 2 --out iceland_areas/")
     sub.epilog += (
         "\n\naccuracy: the band error sup_|w|<=BAND ||T - That_k|| in rad/s per p.u. and relative to\n"

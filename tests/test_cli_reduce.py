@@ -146,6 +146,30 @@ def test_an_order_below_the_methods_minimum_exits_2_with_the_reason(workdir, cap
     assert not (workdir / "out").exists()
 
 
+def test_reduce_computes_the_band_error_and_the_originals_response_once(workdir, capsys, monkeypatch):
+    from gridcoherence.models.network import NetworkModel
+    from gridcoherence.reduction.structure import ReducedNetwork
+
+    calls = {"band_error": 0, "original response": 0}
+    band_error, response = ReducedNetwork.band_error, NetworkModel.response
+
+    def counted_band_error(self, *args, **kwargs):
+        calls["band_error"] += 1
+        return band_error(self, *args, **kwargs)
+
+    def counted_response(self, *args, **kwargs):
+        calls["original response"] += type(self) is NetworkModel and self.n == 35
+        return response(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReducedNetwork, "band_error", counted_band_error)
+    monkeypatch.setattr(NetworkModel, "response", counted_response)
+    assert run_main(["reduce", "iceland", "-k", "3", "--order", "2", *STEP, "--out", "out"]) == 0
+    capsys.readouterr()
+    assert calls == {"band_error": 1, "original response": 1}
+    summary = json.loads((workdir / "out" / "reduction_summary.json").read_text())
+    assert summary["band"] == pytest.approx(2 * np.pi, rel=1e-15)  # the machine networks' default band, 1 Hz
+
+
 def test_a_band_weight_is_the_libraries_band_pass_weight(workdir, capsys, iceland):
     assert run_main(["reduce", "iceland", "-k", "3", "--order", "2", "--weight", "band:0.1:10", *STEP,
                      "--out", "out"]) == 0
