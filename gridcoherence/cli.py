@@ -161,18 +161,12 @@ def _weight_option(text):
     return band
 
 
-#: Why each method has its minimum order (the minimum is the library's MINIMUM_ORDER).
-_ORDER_REASON = {"cl": "a machine has at least its swing state",
-                 "tb": "a tb aggregate keeps the swing state and reduces its turbines to order R - 1 >= 1"}
-
-
 def _order_problem(order, method):
     """Why ``order`` is too small for ``method``, or None."""
-    from .reduction.machines import MINIMUM_ORDER
+    from .reduction.machines import MINIMUM_ORDER, MINIMUM_ORDER_REASON
 
     if order not in (None, "auto") and order < MINIMUM_ORDER[method]:
-        return (f"must be at least {MINIMUM_ORDER[method]} for method {method} ({_ORDER_REASON[method]}), "
-                f"got {order}")
+        return f"must be at least {MINIMUM_ORDER[method]} for method {method} ({MINIMUM_ORDER_REASON}), got {order}"
     return None
 
 
@@ -186,7 +180,7 @@ def _model_spec(text):
         if key not in spec:
             raise argparse.ArgumentTypeError(f"{text!r}: unknown key {key!r} (use k, order, method)")
         if key == "method":
-            if value not in _ORDER_REASON:
+            if value not in ("cl", "tb"):
                 raise argparse.ArgumentTypeError(f"{text!r}: method must be cl or tb")
             spec[key] = value
         else:
@@ -351,7 +345,7 @@ def _accuracy_lines(accuracy):
     """The accuracy in its units and relative terms, areas numbered from 1."""
     area = accuracy.worst_area
     return [
-        f"band error     {accuracy.band_error_rad_s_per_pu:.4g} rad/s per p.u. on |w| <= {accuracy.band_rad_s:g} rad/s "
+        f"band error     {accuracy.band_error_rad_s_per_pu:.4g} rad/s per p.u. on {accuracy.band_text} "
         f"= {100 * accuracy.relative_band_error:.3g} % of sup||T|| ({accuracy.transfer_norm_rad_s_per_pu:.4g} rad/s "
         f"per p.u.), peak at {accuracy.peak_frequency_rad_s:.4g} rad/s",
         f"area error     worst in area {area + 1}: {accuracy.area_error_rad_s[area]:.4g} rad/s = "
@@ -480,6 +474,7 @@ def cmd_reduce(args):
     _check_run_folder(args)
     from .report.bundle import error_vs_k_table, write_reduction_bundle
     from .report.compare import compare_step_responses
+    from .reduction.accuracy import default_band
     from .reduction.pipeline import AreaSizeError, reduce_network
 
     stages = _stages(args, ["power flow", "eigen-solve and reduction", "simulation", "plots and files"])
@@ -493,6 +488,7 @@ def cmd_reduce(args):
     partition, area_names = _read_areas(args.areas, model) if args.areas is not None else (None, None)
     u0 = _disturbance(model, args.disturbance, args.amplitude)
     t = np.linspace(0.0, args.horizon, args.points)
+    band = default_band(model) if args.band is None else args.band
 
     next(stages)
     options = {"order": args.order, "method": args.method, "weight": args.weight, "partition": partition,
@@ -500,7 +496,7 @@ def cmd_reduce(args):
     if args.tolerance is None:
         options["embedding"] = args.embedding
     else:
-        options.update(tolerance=args.tolerance, band=args.band, u0=u0, t=t, progress=_show_progress(args))
+        options.update(tolerance=args.tolerance, band=band, u0=u0, t=t, progress=_show_progress(args))
         if args.clusters is not None or partition is not None:
             options["embedding"] = args.embedding
     log.info("reducing %s (%d machines)", case.name, model.n)
@@ -508,7 +504,7 @@ def cmd_reduce(args):
         result = reduce_network(model, args.clusters, **options)
     except AreaSizeError as exc:
         raise UsageError(f"--min-area-size: {exc}") from exc
-    accuracy = result.accuracy() if args.tolerance is not None else result.accuracy(args.band, u0, t)
+    accuracy = result.accuracy(band, u0, t)
     if not accuracy.settles:
         _warn(args, f"{case.name} never settles (no damping and no governors: the centre of inertia drifts), so "
                     f"every error below is over the finite horizon of {args.horizon:g} s only")
@@ -519,10 +515,8 @@ def cmd_reduce(args):
     curve = error_vs_k_table(result.selection_)
 
     next(stages)
-    band = result.model.band_error(args.band)
-    write_reduction_bundle(args.out, case, result, table, u0, t, band=args.band, band_error=band,
-                           error_vs_k=curve, tolerance=args.tolerance, run=_run_record(args),
-                           keep_previous=args.keep_previous)
+    write_reduction_bundle(args.out, case, result, table, u0, t, band=band, error_vs_k=curve,
+                           tolerance=args.tolerance, run=_run_record(args), keep_previous=args.keep_previous)
     next(stages, None)
     if args.quiet:
         return 0
@@ -830,10 +824,10 @@ def build_parser():
     sub.set_defaults(run=cmd_info)
 
     sub = command("reduce", "cluster, aggregate, reduce; write table, accuracy, plots and the reduced model",
-                  "gridcoherence reduce iceland --tolerance 0.1 --out iceland/\n"
-                  "gridcoherence reduce kundur_two_area --clusters 2 --order auto --out kundur_k2/\n"
-                  "gridcoherence reduce kundur_two_area --tolerance 0.05 --order 2 --method tb "
-                  "--weight band:0.1:10 --out kundur_tb/\n"
+                  "gridcoherence reduce kundur_two_area --tolerance 0.1 --out kundur/\n"
+                  "gridcoherence reduce iceland --clusters 3 --order auto --out iceland_k3/\n"
+                  "gridcoherence reduce iceland --clusters 3 --order 3 --method tb "
+                  "--weight band:0.1:10 --out iceland_tb/\n"
                   "gridcoherence reduce iceland --areas areas.csv --order 2 --out iceland_areas/")
     sub.epilog += (
         "\n\naccuracy: the band error sup_|w|<=BAND ||T - That_k|| in rad/s per p.u. and relative to\n"
@@ -853,7 +847,7 @@ def build_parser():
     sub.add_argument("--areas", metavar="FILE", default=None,
                      help="known control areas: a CSV file machine,area (instead of clustering)")
     sub.add_argument("--order", "-r", type=_order_option, default=None,
-                     help="order R of each reduced aggregate machine, at least 1 for cl and 2 for tb, or auto "
+                     help="order R of each reduced aggregate machine, at least 2 (swing and one turbine state), or auto "
                           "(from the weighted Hankel singular values); default: keep the full aggregates, or with "
                           "--tolerance the smallest orders within it")
     sub.add_argument("--method", choices=("cl", "tb"), default="cl",
@@ -864,8 +858,9 @@ def build_parser():
     sub.add_argument("--min-area-size", type=_integer_at_least(1, "an area holds at least one machine"), default=1,
                      metavar="N", help="fewest machines per area (default 1: single-machine areas are allowed "
                                        "and the output says why each stands alone)")
-    sub.add_argument("--band", type=_positive("rad/s"), default=1.0,
-                     help="band |w| <= BAND (rad/s) of the band error (default 1)")
+    sub.add_argument("--band", type=_positive("rad/s"), default=None,
+                     help="band |w| <= BAND (rad/s) of the band error (default 6.28 = 1 Hz, the inter-area range, "
+                          "for machines; 1 for networks without inertia)")
     sub.add_argument("--embedding", choices=("laplacian", "normalized", "inertia"), default=None,
                      help="spectral embedding for clustering (default: inertia-weighted slow coherency "
                           "when every node has inertia, else laplacian; info suggests k on the same)")
@@ -874,7 +869,7 @@ def build_parser():
     sub.set_defaults(run=cmd_reduce)
 
     sub = command("compare", "step-response table of several reduction choices side by side",
-                  "gridcoherence compare kundur_two_area --models k=2 k=2,order=1 k=1\n"
+                  "gridcoherence compare iceland --models k=2 k=3 k=3,order=2\n"
                   "gridcoherence compare iceland --models 3,order=2 3,order=3 3,order=3,method=tb --out cmp/\n"
                   "gridcoherence compare iceland --models 3 --saved iceland/reduced_model.json --out cmp/")
     _add_case(sub)

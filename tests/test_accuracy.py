@@ -10,7 +10,7 @@ import scipy.linalg as sla
 import gridcoherence as gc
 from gridcoherence.models.nodes import LTINodes
 from gridcoherence.reduction.accuracy import default_disturbance
-from gridcoherence.reduction.machines import AUTO_ORDER_RTOL, auto_order, band_pass_weight, reduce_aggregate
+from gridcoherence.reduction.machines import AUTO_ORDER_RTOL, MINIMUM_ORDER, auto_order, band_pass_weight, reduce_aggregate
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,8 @@ def test_tolerance_search_picks_the_smallest_k_and_then_the_smallest_orders(kund
     accuracy = result.accuracy()
     assert accuracy.met(0.05)
     # Each area's order is the smallest that keeps the tolerance: one lower fails.
-    minimum = 1
+    minimum = MINIMUM_ORDER["cl"]
+    assert min(result.orders) >= minimum
     for c, order in enumerate(result.orders):
         if order > minimum:
             lower = list(result.orders)
@@ -221,7 +222,7 @@ def test_accuracy_is_cached_per_arguments_and_follows_them(kundur):
 def test_a_model_that_never_settles_is_flagged():
     # nets_nyps68: zero damping and no governors, the centre of inertia integrates the step.
     model = gc.load_case("nets_nyps68").model
-    accuracy = gc.reduce_network(model, 5).accuracy(t=np.linspace(0.0, 20.0, 2001))
+    accuracy = gc.reduce_network(model, 5).accuracy(band=1.0, t=np.linspace(0.0, 20.0, 2001))
     assert accuracy.settles is False and accuracy.horizon_s == 20.0
     assert "never settles" in accuracy.verdict(0.1) and "first 20 s" in accuracy.verdict(0.1)
     assert np.all(np.isfinite(accuracy.area_relative_error)) and np.isfinite(accuracy.relative_band_error)
@@ -270,16 +271,20 @@ def test_an_order_that_reduces_nothing_is_recorded_as_such(case118_uniform):
         assert row["full_order"] == 2 and row["order"] == 2 and row["reduced"] is False
     assert result.options["order"] == [2, 2, 2] and result.options["order_requested"] == 3
     assert result.label == "k=3" and result.model is result.structure
-    reduced = gc.reduce_network(case118, 3, order=1)
+    assert gc.reduce_network(case118, 3, order=2).label == "k=3"  # the minimum order is theirs: nothing to reduce
+    reduced = gc.reduce_network(gc.load_case("iceland").model, 3, order=2)
     assert [row["reduced"] for row in reduced.summary()] == [True] * 3
-    assert reduced.label == "k=3, orders 1/1/1, cl"
-    assert all(r.order == 1 and r.full_order == 2 and r.reduced for r in reduced.aggregate_reductions)
+    assert reduced.label == "k=3, orders 2/2/2, cl"
+    assert all(r.order == 2 and r.full_order > 2 and r.reduced for r in reduced.aggregate_reductions)
 
 
 def test_an_order_below_the_physical_minimum_is_refused(kundur):
-    with pytest.raises(ValueError, match="physical minimum of method 'tb'.*order >= 2"):
+    with pytest.raises(ValueError, match="order 1 is below the physical minimum 2 of method 'tb'"):
         gc.reduce_network(kundur, 2, order=1, method="tb")
-    with pytest.raises(ValueError, match="physical minimum of method 'cl'"):
+    # A first-order machine would fold the governors into an instantaneous damping: no nadir.
+    with pytest.raises(ValueError, match="physical minimum 2 of method 'cl': .*one turbine state.*no nadir"):
+        gc.reduce_network(kundur, 2, order=1)
+    with pytest.raises(ValueError, match="physical minimum 2 of method 'cl'"):
         gc.CoherencyReductor(kundur).reduce(2, order=0)
     with pytest.raises(ValueError, match="lists 3 orders for 2 areas"):
         gc.reduce_network(kundur, 2, order=[2, 2, 2])
@@ -315,7 +320,7 @@ def test_a_band_becomes_a_butterworth_band_pass_weight(kundur):
     for reduction in reductions:
         np.testing.assert_allclose(reduction.weight(w), weight(w), rtol=1e-12)
     with pytest.raises(ValueError, match="0 < w_low < w_high"):
-        gc.reduce_network(kundur, 2, order=1, weight=(5.0, 0.2))
+        gc.reduce_network(kundur, 2, order=2, weight=(5.0, 0.2))
 
 
 def test_input_weights_reach_the_balanced_truncation():
@@ -334,7 +339,7 @@ def test_input_weights_reach_the_balanced_truncation():
 
 # ---------------------------------------------------------------------------- saved models
 def test_a_saved_model_compares_like_the_one_it_was_saved_from(tmp_path, kundur):
-    result = gc.reduce_network(kundur, 2, order=1)
+    result = gc.reduce_network(kundur, 2)
     path = tmp_path / "kundur.json"
     gc.save_reduced(result, path)
     loaded = gc.load_reduced(path)

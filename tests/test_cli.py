@@ -141,7 +141,7 @@ def test_argparse_errors_exit_2():
 def test_interrupted_reduce_leaves_the_old_or_the_new_run(tmp_path, sig):
     out = tmp_path / "out"
     args = ["reduce", "kundur_two_area", "--clusters", "2", "--points", "201", "--out", out]
-    assert run(*args, "--order", "1").returncode == 0
+    assert run(*args, "--band", "2").returncode == 0
     old = run_folder(out)
     process = subprocess.Popen([sys.executable, "-m", "gridcoherence.cli", *map(str, args)], env=ENV,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

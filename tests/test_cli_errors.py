@@ -27,6 +27,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:outputs still outside the 0.02 s
 CASES_FOLDER = Path(__file__).resolve().parents[1] / "cases"
 REDUCE = ["reduce", "kundur_two_area", "-k", "2", "--points", "201", "--out", "out"]
 COMPARE = ["compare", "kundur_two_area", "--points", "201"]
+# Iceland's k = 3 aggregates have orders 25, 4 and 9: order 2 reduces every one of them.
+REDUCE_ICELAND = ["reduce", "iceland", "-k", "3", "--points", "201", "--out", "out"]
 
 
 @pytest.fixture
@@ -61,11 +63,15 @@ BAD_USAGE = {
     "points-negative": (REDUCE + ["--points", "-1"], "argument --points: must be at least 2"),
     "seed-negative": (REDUCE + ["--seed", "-1"], "argument --seed: must be a k-means seed in 0..4294967295, got -1"),
     "eigenvalues-0": (["info", "kundur_two_area", "--eigenvalues", "0"], "argument --eigenvalues: must be at least 2 (lambda_1 = 0 and lambda_2), got 0"),
-    "order-0": (REDUCE + ["--order", "0"], "--order must be at least 1 for method cl"),
-    "order-1-tb": (REDUCE + ["--order", "1", "--method", "tb"],
-                   "--order must be at least 2 for method tb (a tb aggregate keeps the swing state"),
+    "order-0": (REDUCE + ["--order", "0"], "--order must be at least 2 for method cl"),
+    "order-1-cl": (REDUCE + ["--order", "1"],
+                   "--order must be at least 2 for method cl (an aggregate machine keeps its swing state and at "
+                   "least one turbine state; order 1 would fold the governors into an instantaneous damping"),
+    "order-1-tb": (REDUCE + ["--order", "1", "--method", "tb"], "--order must be at least 2 for method tb"),
     "models-negative-order": (COMPARE + ["--models", "k=2,order=-3"],
-                              "argument --models: 'k=2,order=-3': order must be at least 1 for method cl"),
+                              "argument --models: 'k=2,order=-3': order must be at least 2 for method cl"),
+    "models-order-1-cl": (COMPARE + ["--models", "k=2", "k=2,order=1"],
+                          "'k=2,order=1': order must be at least 2 for method cl"),
     "models-order-1-tb": (COMPARE + ["--models", "k=2", "method=tb,order=1,k=2"],
                           "'method=tb,order=1,k=2': order must be at least 2 for method tb"),
     "models-k-0": (COMPARE + ["--models", "k=0"], "argument --models: 'k=0': k must be at least 1"),
@@ -127,13 +133,13 @@ def test_an_order_that_reduces_nothing_is_labelled_with_the_order_used(workdir, 
     assert set(pd.read_csv(workdir / "out" / "step_comparison.csv")["model"]) == {
         "original", "k=2, order=2 (full aggregates), cl"}
     # An order that reduces every aggregate keeps the requested order in the label, with no note.
-    assert run_main(REDUCE + ["--order", "1"]) == 0
+    assert run_main(REDUCE_ICELAND + ["--order", "2"]) == 0
     assert "note:" not in capsys.readouterr().err
-    assert set(pd.read_csv(workdir / "out" / "step_comparison.csv")["model"]) == {"original", "k=2, order=1, cl"}
+    assert set(pd.read_csv(workdir / "out" / "step_comparison.csv")["model"]) == {"original", "k=3, order=2, cl"}
 
 
 def test_second_reduce_leaves_no_file_of_the_first(workdir, capsys):
-    assert run_main(REDUCE + ["--order", "1"]) == 0
+    assert run_main(REDUCE_ICELAND + ["--order", "2"]) == 0
     _, first = run_folder(workdir / "out")
     assert {"bode_aggregate.png", "hankel_singular_values.png"} <= set(first)
     assert run_main(REDUCE) == 0
@@ -141,7 +147,7 @@ def test_second_reduce_leaves_no_file_of_the_first(workdir, capsys):
     assert command == ["gridcoherence", *REDUCE]
     assert "bode_aggregate.png" not in second and "hankel_singular_values.png" not in second
     # --keep-previous keeps the run it replaces beside the new one.
-    assert run_main(REDUCE + ["--keep-previous", "--order", "1"]) == 0
+    assert run_main(REDUCE_ICELAND + ["--keep-previous", "--order", "2"]) == 0
     assert run_folder(workdir / "out")[1].keys() == first.keys()
     assert run_folder(workdir / "out.previous") == (command, second)
     assert not [p.name for p in workdir.iterdir() if p.name.startswith(".")], "no hidden folder may stay"
@@ -149,15 +155,14 @@ def test_second_reduce_leaves_no_file_of_the_first(workdir, capsys):
 
 
 def test_run_manifest_records_command_case_options_and_seeds(workdir, capsys):
-    args = ["compare", "kundur_two_area", "--models", "2", "2,order=1", "--points", "101", "--seed", "7",
-            "--out", "cmp"]
+    args = ["compare", "kundur_two_area", "--models", "2", "1", "--points", "101", "--seed", "7", "--out", "cmp"]
     assert run_main(args) == 0
     capsys.readouterr()
     manifest = json.loads((workdir / "cmp" / "run.json").read_text())
     assert manifest["command"] == ["gridcoherence", *args]
     assert manifest["gridcoherence_version"] == gc.__version__
     assert manifest["seeds"] == {"k_means": 7}
-    assert manifest["options"]["points"] == 101 and [m["text"] for m in manifest["options"]["models"]] == ["2", "2,order=1"]
+    assert manifest["options"]["points"] == 101 and [m["text"] for m in manifest["options"]["models"]] == ["2", "1"]
     source = gc.load_case("kundur_two_area").metadata.source
     assert manifest["case"] == {"name": "kundur_two_area", "source": source, "sha256_of": "file",
                                 "sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()}
@@ -250,7 +255,7 @@ def test_sigkill_at_any_point_leaves_the_old_or_the_new_run(tmp_path, monkeypatc
     runs = tmp_path / "runs"
     runs.mkdir()
     monkeypatch.chdir(runs)
-    old_args, new_args = REDUCE + ["--order", "1", "-q"], REDUCE + ["-q"]
+    old_args, new_args = REDUCE_ICELAND + ["--order", "2", "-q"], REDUCE + ["-q"]
     assert run_main(old_args) == 0
     old = run_folder(runs / "out")
     shutil.copytree(runs / "out", tmp_path / "old")

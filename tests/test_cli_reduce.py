@@ -35,6 +35,12 @@ def kundur():
     return gc.load_case("kundur_two_area").model
 
 
+@pytest.fixture(scope="module")
+def iceland():
+    """Iceland's k = 3 aggregates have orders 25, 4 and 9: order 2 reduces every one (Kundur's cannot be)."""
+    return gc.load_case("iceland").model
+
+
 def step(model):
     """The disturbance and time grid the command line uses by default (machine 1, -1 p.u.)."""
     return -model.input_shape(0), np.linspace(0.0, HORIZON, POINTS)
@@ -58,7 +64,7 @@ def test_tolerance_picks_k_prints_and_writes_the_error_vs_k_curve(workdir, capsy
     assert run_main(["reduce", "kundur_two_area", "--tolerance", "0.01", *STEP, "--out", "out"]) == 0
     out = capsys.readouterr().out
     u0, t = step(kundur)
-    expected = gc.reduce_network(kundur, tolerance=0.01, band=1.0, u0=u0, t=t)
+    expected = gc.reduce_network(kundur, tolerance=0.01, u0=u0, t=t)  # the default band, as the CLI's
     assert printed(out, "chosen")[0].startswith(f"chosen         k = {expected.n_clusters} (the smallest k")
     assert printed(out, "verdict")[0] == f"verdict        {expected.verdict()}"
     curve = pd.read_csv(workdir / "out" / "error_vs_k.csv")
@@ -92,7 +98,7 @@ def test_explicit_clusters_print_the_same_accuracy_table_for_that_k(workdir, cap
     assert run_main(["reduce", "kundur_two_area", "-k", "2", "--tolerance", "0.05", *STEP, "--out", "out"]) == 0
     out = capsys.readouterr().out
     u0, t = step(kundur)
-    expected = gc.reduce_network(kundur, 2, tolerance=0.05, band=1.0, u0=u0, t=t)
+    expected = gc.reduce_network(kundur, 2, tolerance=0.05, u0=u0, t=t)
     curve = pd.read_csv(workdir / "out" / "error_vs_k.csv")
     assert curve["k"].tolist() == [2] and curve["chosen"].tolist() == [True]
     assert curve["met"].tolist() == [expected.accuracy().met(0.05)]
@@ -102,7 +108,7 @@ def test_explicit_clusters_print_the_same_accuracy_table_for_that_k(workdir, cap
     assert run_main(["reduce", "kundur_two_area", "-k", "2", *STEP, "--out", "out"]) == 0
     out = capsys.readouterr().out
     assert not printed(out, "verdict") and printed(out, "band error") and printed(out, "area error")
-    accuracy = gc.reduce_network(kundur, 2).accuracy(1.0, u0, t)
+    accuracy = gc.reduce_network(kundur, 2).accuracy(None, u0, t)  # the default band, as the CLI's
     assert f"{accuracy.band_error_rad_s_per_pu:.4g} rad/s per p.u." in printed(out, "band error")[0]
 
 
@@ -140,13 +146,37 @@ def test_an_order_below_the_methods_minimum_exits_2_with_the_reason(workdir, cap
     assert not (workdir / "out").exists()
 
 
-def test_a_band_weight_is_the_libraries_band_pass_weight(workdir, capsys, kundur):
-    assert run_main(["reduce", "kundur_two_area", "-k", "2", "--order", "1", "--weight", "band:0.1:10", *STEP,
+def test_reduce_computes_the_band_error_and_the_originals_response_once(workdir, capsys, monkeypatch):
+    from gridcoherence.models.network import NetworkModel
+    from gridcoherence.reduction.structure import ReducedNetwork
+
+    calls = {"band_error": 0, "original response": 0}
+    band_error, response = ReducedNetwork.band_error, NetworkModel.response
+
+    def counted_band_error(self, *args, **kwargs):
+        calls["band_error"] += 1
+        return band_error(self, *args, **kwargs)
+
+    def counted_response(self, *args, **kwargs):
+        calls["original response"] += type(self) is NetworkModel and self.n == 35
+        return response(self, *args, **kwargs)
+
+    monkeypatch.setattr(ReducedNetwork, "band_error", counted_band_error)
+    monkeypatch.setattr(NetworkModel, "response", counted_response)
+    assert run_main(["reduce", "iceland", "-k", "3", "--order", "2", *STEP, "--out", "out"]) == 0
+    capsys.readouterr()
+    assert calls == {"band_error": 1, "original response": 1}
+    summary = json.loads((workdir / "out" / "reduction_summary.json").read_text())
+    assert summary["band"] == pytest.approx(2 * np.pi, rel=1e-15)  # the machine networks' default band, 1 Hz
+
+
+def test_a_band_weight_is_the_libraries_band_pass_weight(workdir, capsys, iceland):
+    assert run_main(["reduce", "iceland", "-k", "3", "--order", "2", "--weight", "band:0.1:10", *STEP,
                      "--out", "out"]) == 0
     capsys.readouterr()
     saved = gc.load_reduced(workdir / "out" / "reduced_model.json")
-    weighted = gc.reduce_network(kundur, 2, order=1, weight=(0.1, 10.0)).model
-    default = gc.reduce_network(kundur, 2, order=1).model
+    weighted = gc.reduce_network(iceland, 3, order=2, weight=(0.1, 10.0)).model
+    default = gc.reduce_network(iceland, 3, order=2).model
     s = np.array([0.05j, 0.5j, 3j])
     np.testing.assert_allclose(saved.lifted_transfer_matrix(s, columns=[0]),
                                weighted.lifted_transfer_matrix(s, columns=[0]), rtol=1e-10)
@@ -245,24 +275,23 @@ def test_an_unreadable_areas_file_exits_2(workdir, capsys):
 
 
 # ---------------------------------------------------------------------------- compare with saved models
-def test_compare_step_responses_accepts_a_saved_model(tmp_path, kundur):
-    gc.save_reduced(gc.reduce_network(kundur, 2, order=1), tmp_path / "m.json")
+def test_compare_step_responses_accepts_a_saved_model(tmp_path, iceland):
+    gc.save_reduced(gc.reduce_network(iceland, 3, order=2), tmp_path / "m.json")
     saved = gc.load_reduced(tmp_path / "m.json")
     t = np.linspace(0.0, HORIZON, POINTS)
-    table = gc.compare_step_responses(kundur, {"f": saved}, u0=1, t=t)
-    direct = gc.compare_step_responses(kundur, {"f": gc.reduce_network(kundur, 2, order=1).model}, u0=1, t=t)
+    table = gc.compare_step_responses(iceland, {"f": saved}, u0=1, t=t)
+    direct = gc.compare_step_responses(iceland, {"f": gc.reduce_network(iceland, 3, order=2).model}, u0=1, t=t)
     numbers = ["l2_error", "linf_error", "hinf_error", "nadir", "steady_state"]
     np.testing.assert_allclose(table[numbers].to_numpy(), direct[numbers].to_numpy(), rtol=1e-9)
 
 
 def test_a_saved_model_round_trips_through_compare_with_the_same_numbers(workdir, capsys):
-    assert run_main(["reduce", "kundur_two_area", "-k", "2", "--order", "1", *STEP, "--out", "run"]) == 0
-    assert run_main(["compare", "kundur_two_area", "--saved", "run/reduced_model.json", *STEP, "--out", "cmp"]) == 0
+    assert run_main(["reduce", "iceland", "-k", "3", "--order", "2", *STEP, "--out", "run"]) == 0
+    assert run_main(["compare", "iceland", "--saved", "run/reduced_model.json", *STEP, "--out", "cmp"]) == 0
     capsys.readouterr()
     written = pd.read_csv(workdir / "run" / "step_comparison.csv")
     compared = pd.read_csv(workdir / "cmp" / "comparison.csv")
-    assert compared["partition"].tolist() == ["-", "-", "saved: run/reduced_model.json",
-                                              "saved: run/reduced_model.json"]
+    assert compared["partition"].tolist() == ["-"] * 3 + ["saved: run/reduced_model.json"] * 3
     same = [c for c in written.columns if c != "model"]
     pd.testing.assert_frame_equal(written[same], compared[same], check_exact=True)
     for name in ["comparison.md", "comparison.tex", "responses_1.png", "cluster_map.png"]:
@@ -272,13 +301,13 @@ def test_a_saved_model_round_trips_through_compare_with_the_same_numbers(workdir
 def test_compare_says_which_partition_each_row_uses(workdir, capsys):
     assert run_main(["reduce", "kundur_two_area", "-k", "1", *STEP, "--out", "run"]) == 0
     capsys.readouterr()
-    assert run_main(["compare", "kundur_two_area", "--models", "2", "2,order=1", "--saved",
+    assert run_main(["compare", "kundur_two_area", "--models", "2", "1", "--saved",
                      "run/reduced_model.json", *STEP]) == 0
     out = capsys.readouterr().out
     rows = [line.split(" | ")[:3] for line in out.splitlines() if line.startswith("| ") and "---" not in line][1:]
     partitions = {model.lstrip("| "): partition for model, partition, _ in rows}
     assert partitions == {"original": "-", "k=2": "k=2 areas of --models 2",
-                          "k=2, order=1, cl": "k=2 areas of --models 2,order=1",
+                          "k=1": "k=1 areas of --models 1",
                           "saved reduced_model.json": "saved: run/reduced_model.json"}
     assert {group for _, _, group in rows} == {"area 1", "area 2"}
 

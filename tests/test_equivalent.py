@@ -99,13 +99,15 @@ def test_psse_reader_names_what_it_cannot_read(two_turbines, tmp_path, edit, mes
 
 
 def test_one_turbine_and_no_turbine_areas_round_trip(iceland, tmp_path):
-    for order in (2, 1):
-        reduced = gc.reduce_network(iceland, 3, order=order).model
+    # Iceland's areas at order 2 keep one turbine; NETS-NYPS has no governors: no turbine at all.
+    no_governors = gc.load_case("nets_nyps68").model
+    for reduced, turbines in ((gc.reduce_network(iceland, 3, order=2).model, 1),
+                              (gc.reduce_network(no_governors, 3).model, 0)):
         write_psse(reduced, tmp_path / "eq.raw", tmp_path / "eq.dyr", **BASES)
         back = read_psse(tmp_path / "eq.raw", tmp_path / "eq.dyr")
         for area, machine in enumerate(back.machines):
             m, d, gains, taus = machine_of(reduced, area)
-            assert len(machine.turbine_gain) == gains.size == order - 1
+            assert len(machine.turbine_gain) == gains.size == turbines
             assert machine.m == pytest.approx(m, rel=1e-8) and machine.d == pytest.approx(d, rel=1e-8)
             assert np.allclose(machine.turbine_gain, gains, rtol=1e-8, atol=0)
             assert np.allclose(machine.turbine_tau, taus, rtol=1e-8, atol=0)

@@ -82,23 +82,22 @@ def machine_traces(figure):
 
 
 @pytest.fixture(scope="module")
-def kundur_run(tmp_path_factory):
-    case = gc.load_case("kundur_two_area")
-    result = gc.reduce_network(case.model, 2, order=1)
+def iceland_run(tmp_path_factory):
+    case = gc.load_case("iceland")
+    result = gc.reduce_network(case.model, 3, order=2)  # reduces all three aggregates (orders 25, 4, 9)
     u0 = -np.eye(case.model.n)[0]
     t = np.linspace(0.0, 60.0, 601)
-    table = compare_step_responses(case.model, {"k=2, order=1": result.model}, u0=u0, t=t)
-    out = tmp_path_factory.mktemp("kundur") / "run"
-    run = {"command": ["gridcoherence", "reduce", "kundur_two_area", "-k", "2"], "options": {"clusters": 2},
+    table = compare_step_responses(case.model, {"k=3, order=2": result.model}, u0=u0, t=t)
+    out = tmp_path_factory.mktemp("iceland") / "run"
+    run = {"command": ["gridcoherence", "reduce", "iceland", "-k", "3"], "options": {"clusters": 3},
            "seeds": {"k_means": 0}, "warnings": ["CaseWarning: a made-up warning <b>in plain words</b>"]}
-    write_reduction_bundle(out, case, result, table, u0, t, band=1.0, band_error=result.model.band_error(1.0),
-                           run=run)
+    write_reduction_bundle(out, case, result, table, u0, t, band=1.0, run=run)
     text = (out / "report.html").read_text(encoding="utf-8")
     return case, result, table, u0, t, out, Page(text)
 
 
-def test_the_comparison_table_has_units_in_its_headers(kundur_run):
-    _, _, table, *_, page = kundur_run
+def test_the_comparison_table_has_units_in_its_headers(iceland_run):
+    _, _, table, *_, page = iceland_run
     (shown,) = page.tables["comparison"]
     headers = unit_headers(table.columns, UNITS)
     assert shown[0] == [headers[c] for c in table.columns]
@@ -109,8 +108,8 @@ def test_the_comparison_table_has_units_in_its_headers(kundur_run):
     np.testing.assert_allclose(nadirs, table["nadir"], rtol=1e-5)  # written with 6 significant digits
 
 
-def test_one_marker_per_machine_in_its_area_colour(kundur_run):
-    case, result, *_, page = kundur_run
+def test_one_marker_per_machine_in_its_area_colour(iceland_run):
+    case, result, *_, page = iceland_run
     traces = machine_traces(page.figure())
     colors = area_colors(result.n_clusters)
     assert len(traces) == result.n_clusters
@@ -132,8 +131,8 @@ def test_one_marker_per_machine_in_its_area_colour(kundur_run):
     assert size[int(order[-1])] > size[int(order[0])] or np.isclose(*case.model.inertia[order[[0, -1]]])
 
 
-def test_the_map_draws_the_bus_graph_not_the_machine_graph(kundur_run):
-    case, *_, page = kundur_run
+def test_the_map_draws_the_bus_graph_not_the_machine_graph(iceland_run):
+    case, *_, page = iceland_run
     (branches,) = [trace for trace in page.figure()["data"] if trace["mode"] == "lines"]
     grid = case.metadata.details["bus_grid"]
     # Three points per branch (two ends and a break): the branches of the 13-bus network.
@@ -141,25 +140,25 @@ def test_the_map_draws_the_bus_graph_not_the_machine_graph(kundur_run):
     assert all(v is None for v in branches["x"][2::3])
 
 
-def test_the_verdict_gives_the_accuracy_in_units_and_relative(kundur_run):
-    _, result, _, u0, t, _, page = kundur_run
+def test_the_verdict_gives_the_accuracy_in_units_and_relative(iceland_run):
+    _, result, _, u0, t, _, page = iceland_run
     accuracy = result.accuracy(band=1.0, u0=u0, t=t)
     text = page.text["verdict"]
     assert accuracy.verdict(0.05) in text
     band_table, area_table = page.tables["verdict"]
     assert "band error [rad/s per p.u.]" in band_table[0]
     assert float(band_table[1][1]) == pytest.approx(accuracy.band_error_rad_s_per_pu, rel=1e-5)
-    assert [row[0] for row in area_table[1:]] == ["area 1", "area 2"]
+    assert [row[0] for row in area_table[1:]] == ["area 1", "area 2", "area 3"]
     relative = [float(row[3].rstrip(" %")) / 100 for row in area_table[1:]]
     np.testing.assert_allclose(relative, accuracy.area_relative_error, rtol=5e-3)  # 3 significant digits
 
 
-def test_the_provenance_block(kundur_run):
-    case, *_, out, page = kundur_run
+def test_the_provenance_block(iceland_run):
+    case, *_, out, page = iceland_run
     text = page.text["provenance"]
     source = Path(case.metadata.source)
     assert hashlib.sha256(source.read_bytes()).hexdigest() in text
-    assert "gridcoherence reduce kundur_two_area -k 2" in text and gc.__version__ in text
+    assert "gridcoherence reduce iceland -k 3" in text and gc.__version__ in text
     assert '{"k_means": 0}' in text
     # The warning in plain words, its markup shown as text, not obeyed.
     assert "CaseWarning: a made-up warning <b>in plain words</b>" in text
@@ -171,15 +170,15 @@ def test_the_provenance_block(kundur_run):
     assert {row[-1] for row in facts_table[1:]} == set(machines["data_source"])
 
 
-def test_the_page_needs_no_network(kundur_run):
-    *_, out, page = kundur_run
+def test_the_page_needs_no_network(iceland_run):
+    *_, out, page = iceland_run
     assert page.links and all(link.startswith("data:image/png;base64,") for link in page.links)
     assert len(page.links) == 5, "the static map (for print) and the 4 figures, all inline"
     assert "Plotly.newPlot" in page.scripts[None]
 
 
-def test_figures_of_the_run_are_embedded(kundur_run):
-    *_, out, page = kundur_run
+def test_figures_of_the_run_are_embedded(iceland_run):
+    *_, out, page = iceland_run
     captions = page.text["figures"]
     for name in ("cluster_responses.png", "coi_vs_aggregate.png", "bode_aggregate.png",
                  "hankel_singular_values.png"):
@@ -276,10 +275,10 @@ def chromium(*args, timeout=120):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium to open the page with (apt-get install chromium)")
-def test_chromium_renders_the_page_without_console_errors(kundur_run, tmp_path):
+def test_chromium_renders_the_page_without_console_errors(iceland_run, tmp_path):
     from PIL import Image
 
-    case, *_, out, _ = kundur_run
+    case, *_, out, _ = iceland_run
     page = tmp_path / "measured.html"
     page.write_text((out / "report.html").read_text(encoding="utf-8").replace("</body>", MEASURE + "</body>"),
                     encoding="utf-8")

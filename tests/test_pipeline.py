@@ -180,7 +180,7 @@ def test_the_laplacian_is_validated_once_when_the_model_is_built_and_trusted_by_
                               (gc.structure_preserving_reduction,
                                {"partition": [np.arange(20), np.arange(20, 60), np.arange(60, 80)]}),
                               (gc.structure_preserving_reduction, {"k": 3, "embedding": "inertia"}),
-                              (gc.reduce_network, {"k": 3, "order": 1}), (gc.reduce_network, {"order": 1})):
+                              (gc.reduce_network, {"k": 3, "order": 2}), (gc.reduce_network, {"order": 2})):
         calls.clear()
         reduced = reduce(model, **arguments)
         assert reduced.n_clusters == 3

@@ -33,7 +33,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     submod_attrs={
         "accuracy": [
             "ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance",
-            "accuracy_arguments", "DEFAULT_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"
+            "default_band", "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON",
+            "DEFAULT_SAMPLES"
         ],
         "balanced": [
             "BalancedTruncation", "balanced_truncation", "controllability_factor",
@@ -47,10 +48,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "SpectralClustering", "spectral_clustering", "kmeans_labels", "misclassification_rate"
         ],
         "machines": [
-            "DEFAULT_WEIGHTS", "MINIMUM_ORDER", "AUTO_ORDER_RTOL", "band_pass_weight",
-            "as_frequency_weight", "auto_order", "AggregateInterpretation", "AggregateReduction",
-            "reduce_aggregate", "interpret_machine", "first_order_terms", "closed_loop_system",
-            "turbine_system", "germond_podmore_aggregate", "ArrowMatrix", "guggilam_aggregate"
+            "DEFAULT_WEIGHTS", "MINIMUM_ORDER", "MINIMUM_ORDER_REASON", "AUTO_ORDER_RTOL",
+            "band_pass_weight", "as_frequency_weight", "auto_order", "AggregateInterpretation",
+            "AggregateReduction", "reduce_aggregate", "interpret_machine", "first_order_terms",
+            "closed_loop_system", "turbine_system", "germond_podmore_aggregate", "ArrowMatrix",
+            "guggilam_aggregate"
         ],
         "partition": ["Partition", "as_partition", "as_labels", "check_n_clusters"],
         "pipeline": [

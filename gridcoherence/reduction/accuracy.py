@@ -24,20 +24,30 @@ attaches it to its results and uses it to choose k and the aggregate orders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._numeric import symmetric_operator_norm
+from ..models.embedding import default_embedding
 from ..models.network import disturbance_shape
 from ..models.simulate import uniform_time_grid
 from . import band as band_module
 
-__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance", "accuracy_arguments",
-           "DEFAULT_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
+__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance", "default_band",
+           "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
 
-#: Default band edge of the band error (rad/s): the electromechanical inter-area range.
+#: Default band edge (rad/s) of the band error of a network without inertia: eta = 1,
+#: the band of Thm 3.10 and of the dissertation's Algorithm 1 experiments.
 DEFAULT_BAND = 1.0
+
+#: Default band edge (rad/s) for machine networks: 2 pi rad/s = 1 Hz, the upper end of the
+#: inter-area range (about 0.1-1 Hz) where the slow modes an area model must reproduce lie.
+#: Below 1 rad/s (0.16 Hz) most inter-area modes -- Kundur's two-area system swings at
+#: 3.5 rad/s -- would fall outside the band and a single centre-of-inertia machine would
+#: pass for accurate. Local modes (1-2 Hz) swing machines of one area against each other:
+#: no area model holds them, so the band stops below them.
+MACHINE_BAND = 2.0 * np.pi
 
 #: Default time grid of the area step errors, as in ``compare_step_responses``: 0..60 s in 10 ms steps.
 DEFAULT_HORIZON = 60.0
@@ -46,6 +56,23 @@ DEFAULT_SAMPLES = 6001
 #: |sum_i g_i^{-1}(0)| at most this times sum_i |g_i^{-1}(0)|: the centre of inertia has a
 #: pole at s = 0 (no damping and no governors) and the step response never settles.
 SETTLING_RTOL = 1e-12
+
+
+def default_band(model):
+    """The band edge eta (rad/s) of the accuracy when none is given.
+
+    :data:`MACHINE_BAND` (1 Hz) for machine networks, whose nodes all have inertia (the
+    rule of :func:`~gridcoherence.models.embedding.default_embedding`), else
+    :data:`DEFAULT_BAND` (1 rad/s).
+
+    Examples
+    --------
+    >>> from gridcoherence import load_case
+    >>> round(default_band(load_case("kundur_two_area").model), 4)
+    6.2832
+    """
+    machines = default_embedding(model.nodes.inertia) == "inertia"
+    return MACHINE_BAND if machines else DEFAULT_BAND
 
 
 def default_disturbance(model):
@@ -147,6 +174,9 @@ class ReductionAccuracy:
         False when the original's centre of inertia never settles (no damping and no
         governors: a pole at s = 0); the area errors and nadirs are then over the
         finite horizon only and grow with it.
+    band_error : BandError
+        The band error itself (:meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error`
+        on the band): its frequencies, the sampled errors and how they were computed.
     """
 
     n_areas: int
@@ -166,6 +196,7 @@ class ReductionAccuracy:
     n_samples: int
     settles: bool
     undamped_frequencies_rad_s: np.ndarray
+    band_error: band_module.BandError = field(repr=False)
 
     @property
     def worst_area(self):
@@ -182,6 +213,11 @@ class ReductionAccuracy:
         """The larger of ``relative_band_error`` and ``worst_area_error``: what a tolerance is compared with."""
         return max(self.relative_band_error, self.worst_area_error)
 
+    @property
+    def band_text(self):
+        """The band in words, in rad/s and Hz: "|w| <= 6.28 rad/s (1 Hz)"."""
+        return f"|w| <= {self.band_rad_s:.3g} rad/s ({self.band_rad_s / (2.0 * np.pi):.3g} Hz)"
+
     def met(self, tolerance):
         """Whether both the relative band error and every area's relative step error are <= ``tolerance``."""
         return self.error <= _check_tolerance(tolerance)
@@ -190,17 +226,17 @@ class ReductionAccuracy:
         """One line: does this k-area model reproduce the original within ``tolerance``?
 
         Examples of the two forms: "k = 4 reproduces the area responses within 3.1 %
-        (band error 2.4 % of sup||T|| on |w| <= 1 rad/s)", and "no 4-area model is
-        accurate here: worst area error 41 % (area 2), band error 12 % of sup||T|| on
-        |w| <= 1 rad/s (tolerance 10 %)" (the measure that fails first). Areas are
+        (band error 2.4 % of sup||T|| on |w| <= 6.28 rad/s (1 Hz))", and "no 4-area
+        model is accurate here: worst area error 41 % (area 2), band error 12 % of
+        sup||T|| on |w| <= 6.28 rad/s (1 Hz) (tolerance 10 %)" (the measure that fails first). Areas are
         numbered from 1, as everything printed: area c + 1 is cluster c of the reduction
         (:attr:`worst_area` + 1 here). For a band error of kind
         "bounds" the band part reads "band error between 2.1 % and 2.4 % of sup||T|| on
-        |w| <= 1 rad/s (bounds, not computed exactly)", and the upper bound is what must
+        |w| <= 6.28 rad/s (1 Hz) (bounds, not computed exactly)", and the upper bound is what must
         meet the tolerance.
         """
         tolerance = _check_tolerance(tolerance)
-        scope = f"of sup||T|| on |w| <= {self.band_rad_s:g} rad/s"
+        scope = f"of sup||T|| on {self.band_text}"
         if self.band_error_kind == "exact":
             band = f"band error {_percent(self.relative_band_error)} {scope}"
         else:
@@ -259,7 +295,7 @@ class AccuracyReference:
     model : NetworkModel
         The original network.
     band : float, optional
-        Band edge (rad/s), positive; default 1 rad/s.
+        Band edge (rad/s), positive; default :func:`default_band` (1 Hz for machines).
     u0 : array_like of shape (n,), int or None
         Disturbance shape (p.u.; an int k is e_k); None: :func:`default_disturbance`.
     t : array_like, optional
@@ -281,7 +317,7 @@ class AccuracyReference:
         self.model = model
         self.band, self.u0, self.t = accuracy_arguments(model, band, u0, t)
         self.key = _arguments_key(self.band, self.u0, self.t)
-        self.response = model.response(self.u0, "step", self.t).y
+        self.response = model.response(self.u0, "step", self.t)
         self.settles = _settles(model)
         self._transfer_norms = {}
 
@@ -305,13 +341,13 @@ def accuracy_arguments(model, band=None, u0=None, t=None):
     Returns
     -------
     band : float
-        Default :data:`DEFAULT_BAND` (rad/s).
+        Default :func:`default_band` (rad/s).
     u0 : ndarray, shape (n,)
         Default :func:`default_disturbance`.
     t : ndarray
         Default 0..:data:`DEFAULT_HORIZON` s in :data:`DEFAULT_SAMPLES` samples.
     """
-    band = DEFAULT_BAND if band is None else float(band)
+    band = default_band(model) if band is None else float(band)
     if not (np.isfinite(band) and band > 0):
         raise ValueError(f"band must be a positive frequency in rad/s, got {band!r}")
     u0 = default_disturbance(model) if u0 is None else disturbance_shape(u0, model.n)
@@ -372,7 +408,7 @@ def reduction_accuracy(reduced, reference):
     partition = reduced.partition
     groups = [partition.members(c) for c in range(partition.n_clusters)]
     weights = model.center_of_inertia_weights(groups)
-    original = np.asarray(weights @ reference.response.T).T
+    original = np.asarray(weights @ reference.response.y.T).T
     approximation = reduced.response(partition.restrict(reference.u0), "step", reference.t).y
     error = np.abs(original - approximation).max(axis=0)
     nadir = np.abs(original).max(axis=0)
@@ -386,4 +422,4 @@ def reduction_accuracy(reduced, reference):
         relative_band_error_lower=band.sup_error / transfer_norm_upper, peak_frequency_rad_s=band.worst_frequency,
         area_error_rad_s=error, area_nadir_rad_s=nadir, area_relative_error=error / nadir,
         disturbance_pu=reference.u0.copy(), horizon_s=float(reference.t[-1]), n_samples=int(reference.t.size),
-        settles=reference.settles, undamped_frequencies_rad_s=band.undamped_frequencies.copy())
+        settles=reference.settles, undamped_frequencies_rad_s=band.undamped_frequencies.copy(), band_error=band)

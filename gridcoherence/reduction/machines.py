@@ -40,6 +40,7 @@ from ..models.nodes import SwingTurbineNodes
 __all__ = [
     "DEFAULT_WEIGHTS",
     "MINIMUM_ORDER",
+    "MINIMUM_ORDER_REASON",
     "AUTO_ORDER_RTOL",
     "band_pass_weight",
     "as_frequency_weight",
@@ -65,11 +66,17 @@ DEFAULT_WEIGHTS = {
 #: Number of distinct turbines from which the structured (low-rank) path is used.
 STRUCTURED_THRESHOLD = 400
 
-#: Lowest order of the reduced closed loop per method. "cl" reduces the closed loop
-#: itself: order 1 is the machine 1/(m~ s + d~) whose damping d~ absorbs the governors
-#: (DC gain matched). "tb" reduces the turbine aggregate to order - 1 states and closes
-#: the loop with the exact swing state, so it needs at least one turbine state: order 2.
-MINIMUM_ORDER = {"cl": 1, "tb": 2}
+#: Lowest physically meaningful order of the reduced closed loop per method: the swing
+#: state and at least one turbine state. A first-order "machine" 1/(m~ s + d~) would fold
+#: the governors into an instantaneous damping d~: its step response falls monotonically
+#: to the steady state, with no nadir and the wrong rate of change of frequency, so
+#: neither method goes below order 2. "tb" reduces the turbine aggregate to order - 1
+#: states and closes the loop with the exact swing state; "cl" reduces the closed loop.
+MINIMUM_ORDER = {"cl": 2, "tb": 2}
+
+#: Why the minimum is what it is, in words for error messages.
+MINIMUM_ORDER_REASON = ("an aggregate machine keeps its swing state and at least one turbine state; "
+                        "order 1 would fold the governors into an instantaneous damping, with no nadir")
 
 #: :func:`auto_order` keeps the fewest states whose discarded weighted Hankel singular
 #: values sum to at most this fraction of their total.
@@ -476,8 +483,7 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, input_weight
         A one-node family aggregate (from :func:`coherent_aggregate`), or family nodes
         together with ``group`` (aggregated here).
     order : int
-        Order k of the reduced closed loop, from :data:`MINIMUM_ORDER` [method] (1 for
-        "cl", 2 for "tb") to the aggregate's own order 1 + p (which keeps it:
+        Order k of the reduced closed loop, from :data:`MINIMUM_ORDER` [method] (2) to the aggregate's own order 1 + p (which keeps it:
         ``reduced`` is then False).
     method : {"cl", "tb"}
         Reduce the closed loop ghat, or the turbine aggregate to order k - 1 and close

@@ -38,7 +38,7 @@ from ..models.embedding import EMBEDDINGS, EigenpairCache, default_embedding
 from ..models.network import NetworkModel
 from ..models.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
 from .accuracy import AccuracyReference, _arguments_key, _check_tolerance, accuracy_arguments, reduction_accuracy
-from .machines import MINIMUM_ORDER, as_frequency_weight, auto_order, reduce_aggregate
+from .machines import MINIMUM_ORDER, MINIMUM_ORDER_REASON, as_frequency_weight, auto_order, reduce_aggregate
 from .structure import _algorithm1, structure_preserving_reduction
 
 __all__ = ["CoherencyReductor", "NetworkReduction", "reduce_network", "AreaSizeError", "SELECTION_COLUMNS",
@@ -92,6 +92,7 @@ class NetworkReduction:
     _selection: object = field(default=None, repr=False)
     _reference: object = field(default=None, repr=False)
     _accuracies: dict = field(default_factory=dict, repr=False)
+    _responses: dict = field(default_factory=dict, repr=False)
 
     @property
     def labels(self):
@@ -191,8 +192,9 @@ class NetworkReduction:
         Parameters
         ----------
         band : float, optional
-            Band edge eta (rad/s) of the band error; default 1 rad/s, or the tolerance
-            search's band.
+            Band edge eta (rad/s) of the band error; default the tolerance search's band,
+            or :func:`~gridcoherence.reduction.accuracy.default_band` (1 Hz for machines,
+            else 1 rad/s).
         u0 : array_like of shape (n,) or int, optional
             Step disturbance (p.u.); default a 1 p.u. load step at the machine of largest
             inertia (:func:`~gridcoherence.reduction.accuracy.default_disturbance`), or the
@@ -219,6 +221,35 @@ class NetworkReduction:
                 self._reference = reference
             self._accuracies[key] = reduction_accuracy(self.model, reference)
         return self._accuracies[key]
+
+    def original_response(self, u0=None, t=None):
+        """The original network's step response, the one :meth:`accuracy` compares with.
+
+        Simulated once per (u0, t): the response behind the first :meth:`accuracy` (or the
+        tolerance search) is reused when the disturbance and grid are the same, so figures
+        and tables drawn after the accuracy need no second simulation of the original.
+
+        Parameters
+        ----------
+        u0, t
+            As for :meth:`accuracy`, with the same defaults.
+
+        Returns
+        -------
+        TimeResponse
+            Node responses of the original, shape (len(t), n).
+        """
+        base = self._reference
+        if base is not None:
+            u0 = base.u0 if u0 is None else u0
+            t = base.t if t is None else t
+        _, u0, t = accuracy_arguments(self.structure.original, None, u0, t)
+        if base is not None and np.array_equal(base.u0, u0) and np.array_equal(base.t, t):
+            return base.response
+        key = _arguments_key(0.0, u0, t)
+        if key not in self._responses:
+            self._responses[key] = self.structure.original.response(u0, "step", t)
+        return self._responses[key]
 
     @property
     def selection_(self):
@@ -319,14 +350,13 @@ def _check_order(order, method, k):
     if order is None or (isinstance(order, str) and order == "auto"):
         return order
     minimum = MINIMUM_ORDER[method]
-    reason = ("'tb' reduces the turbine aggregate to order - 1 states and keeps the swing state, so it needs "
-              "order >= 2" if method == "tb" else "'cl' needs at least the swing state, order >= 1")
     values = [order] if np.ndim(order) == 0 else list(order)
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"order must be None, 'auto', an integer or one integer per area, got {order!r}")
         if value < minimum:
-            raise ValueError(f"order {value} is below the physical minimum of method {method!r}: {reason}")
+            raise ValueError(f"order {value} is below the physical minimum {minimum} of method {method!r}: "
+                             f"{MINIMUM_ORDER_REASON}")
     if np.ndim(order) != 0 and k is not None and len(values) != k:
         raise ValueError(f"order lists {len(values)} orders for {k} areas")
     return int(order) if np.ndim(order) == 0 else [int(v) for v in values]
@@ -461,15 +491,15 @@ class CoherencyReductor:
     Examples
     --------
     >>> from gridcoherence import load_case
-    >>> case = load_case("kundur_two_area")
+    >>> case = load_case("iceland")
     >>> reductor = CoherencyReductor(case.model)
     >>> reductor.embedding
     'inertia'
-    >>> result = reductor.reduce(2, order=1)  # each aggregate has order 2 (one turbine time constant)
+    >>> result = reductor.reduce(3, order=2)  # the three aggregates have orders 25, 4 and 9
     >>> result.model.n, [(row["order"], row["reduced"]) for row in result.summary()]
-    (2, [(1, True), (1, True)])
-    >>> reductor.reduce(2, order=3).label  # order 3 reduces nothing: recorded as such
-    'k=2'
+    (3, [(2, True), (2, True), (2, True)])
+    >>> reductor.reduce(3, order=30).label  # order 30 reduces nothing: recorded as such
+    'k=3'
     >>> reductor.reduce().n_clusters  # the eigengap suggestion, from the same eigenpairs
     2
     """
@@ -509,7 +539,7 @@ class CoherencyReductor:
             keeps it too (recorded in :meth:`NetworkReduction.summary` as
             ``reduced = False``, with the order actually used); an order below the
             method's physical minimum (:data:`~gridcoherence.reduction.machines.MINIMUM_ORDER`:
-            1 for "cl", 2 for "tb") is a ``ValueError``. ``"auto"`` chooses each area's
+            2, the swing state and one turbine state) is a ``ValueError``. ``"auto"`` chooses each area's
             order from its weighted Hankel singular values
             (:func:`~gridcoherence.reduction.machines.auto_order`: the fewest states whose
             discarded tail is at most 1 % of their sum).
@@ -677,7 +707,8 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
     tolerance : float, optional
         Largest acceptable relative error (0.05 for 5 %).
     band : float, optional
-        Band edge (rad/s) of the accuracy's band error (default 1 rad/s).
+        Band edge (rad/s) of the accuracy's band error (default
+        :func:`~gridcoherence.reduction.accuracy.default_band`: 1 Hz for machines, else 1 rad/s).
     u0 : array_like or int, optional
         Step disturbance of the accuracy (default: 1 p.u. load step at the machine of
         largest inertia, :func:`~gridcoherence.reduction.accuracy.default_disturbance`).
@@ -698,7 +729,7 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
     >>> from gridcoherence import load_case
     >>> model = load_case("kundur_two_area").model
     >>> reduce_network(model, 2, tolerance=0.1).verdict()
-    'k = 2 reproduces the area responses within 1.7 % (band error 0.43 % of sup||T|| on |w| <= 1 rad/s)'
+    'k = 2 reproduces the area responses within 1.7 % (band error 8.6 % of sup||T|| on |w| <= 6.28 rad/s (1 Hz))'
     >>> chosen = reduce_network(model, tolerance=0.01)  # only one machine per area meets 1 %
     >>> chosen.n_clusters, int(chosen.selection_["k"].max()), bool(chosen.options["met"])
     (4, 4, True)

@@ -75,8 +75,8 @@ def error_vs_k_table(selection):
     return table
 
 
-def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=None, error_vs_k=None,
-                           tolerance=None, run=None, keep_previous=False):
+def write_reduction_bundle(out, case, result, table, u0, t, *, band, error_vs_k=None, tolerance=None, run=None,
+                           keep_previous=False):
     """Write one reduction's table, figures, reduced model and summary as the run folder ``out``.
 
     Files, in this order: ``step_comparison.csv``, ``.md`` and ``.tex`` (``table``, units
@@ -110,10 +110,8 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     t : array_like
         Uniform time grid from 0 of the figures' responses (s).
     band : float
-        The band |w| <= band (rad/s) of ``band_error``.
-    band_error : BandError or None
-        :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error` of the
-        reduced model, or ``None`` when the model has none.
+        The band |w| <= band (rad/s) of the accuracy recorded with the model
+        (``result.accuracy(band, u0, t)``: computed once, shared with the caller's).
     error_vs_k : pandas.DataFrame, optional
         The accuracy of the k tried (:func:`error_vs_k_table`).
     tolerance : float, optional
@@ -132,16 +130,16 @@ def write_reduction_bundle(out, case, result, table, u0, t, *, band, band_error=
     """
     if run is None:
         run = {"options": result.options, "seeds": {"k_means": result.options["random_state"]}}
+    accuracy = result.accuracy(band=band, u0=u0, t=t)
     with atomic_directory(out, keep_previous=keep_previous) as folder:
-        names = _write_reduction_files(folder, case, result, table, u0, t, band, band_error, error_vs_k, tolerance)
+        names = _write_reduction_files(folder, case, result, table, u0, t, accuracy, error_vs_k, tolerance)
         record = _run_record(case, run)
-        names += _write_report(folder, case, table, result.labels, record, names,
-                               {"reduced model": result.accuracy(band=band, u0=u0, t=t)})
+        names += _write_report(folder, case, table, result.labels, record, names, {"reduced model": accuracy})
         write_manifest(folder, record)
     return [Path(out) / name for name in [*names, MANIFEST]]
 
 
-def _write_reduction_files(out, case, result, table, u0, t, band, band_error, error_vs_k, tolerance):
+def _write_reduction_files(out, case, result, table, u0, t, accuracy, error_vs_k, tolerance):
     """The files of :func:`write_reduction_bundle` in ``out``; returns their names."""
     model = case.model
     written = [export_table(table, out / f"step_comparison.{suffix}") for suffix in ("csv", "md", "tex")]
@@ -154,7 +152,7 @@ def _write_reduction_files(out, case, result, table, u0, t, band, band_error, er
         written += [export_table(error_vs_k, out / f"error_vs_k.{suffix}") for suffix in ("csv", "md")]
         plots.plot_error_vs_k(error_vs_k, tolerance=tolerance, path=figure("error_vs_k.png"))
 
-    reference = model.response(u0, "step", t)
+    reference = result.original_response(u0, t)
     reduced = result.model.lifted_response(u0, "step", t)
     plots.plot_cluster_responses(reference, reduced, result.labels, node_names=model.node_names,
                                  path=figure("cluster_responses.png"))
@@ -170,12 +168,13 @@ def _write_reduction_files(out, case, result, table, u0, t, band, band_error, er
             path=figure("hankel_singular_values.png"))
     _cluster_map(case, result.labels, figure("cluster_map.png"))
 
+    band_error = accuracy.band_error
     save_reduced(result, out / "reduced_model.json", case=case.name,
-                 extra={"band": band, "band_error": None if band_error is None else band_error.sup_error})
+                 extra={"band": accuracy.band_rad_s, "band_error": band_error.sup_error})
     write_json(out / "reduction_summary.json", {
         "case": case.name, "options": result.options,
         "clusters": [{"area": row.pop("cluster") + 1, **row} for row in result.summary()],
-        "band": band, "band_error": None if band_error is None else band_error.as_dict(),
+        "band": accuracy.band_rad_s, "band_error": band_error.as_dict(),
     })
     return [p.name for p in written] + ["reduced_model.json", "reduction_summary.json"]
 
