@@ -300,7 +300,10 @@ def lifted_responses(final, structure, model):
 
 def band_error(reference_column, column):
     """sup over the band grid of the 2-norm over nodes of the response columns' difference."""
-    return float(np.linalg.norm(reference_column - column, axis=1).max())
+    error = float(np.linalg.norm(reference_column - column, axis=1).max())
+    if not np.isfinite(error):
+        raise ArithmeticError(f"the band error is {error}: a response column is not finite")
+    return error
 
 
 def accuracy(reference, reduced):

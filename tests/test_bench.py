@@ -275,3 +275,13 @@ def test_table_difference_sees_a_changed_number_and_ignores_row_order_and_second
     missing = table.assign(value=[1.0, np.nan, 3.0])
     assert bench.table_difference(missing, missing)[0] is False  # NaN never counts as equal
     assert bench.table_difference(table, table.iloc[:2]) == (False, None)
+
+
+def test_band_error_refuses_a_non_finite_response():
+    bench = _bench_module()
+    reference = np.ones((3, 2), dtype=complex)
+    assert bench.band_error(reference, reference) == 0.0
+    broken = reference.copy()
+    broken[1, 0] = np.nan
+    with pytest.raises(ArithmeticError, match="not finite"):
+        bench.band_error(reference, broken)
