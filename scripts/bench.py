@@ -66,8 +66,9 @@ Cases (names for ``--only``)
       Fields: ``equal_accuracy_order``, ``equal_accuracy_seconds``, ``band_error`` of the
       timed model, ``band_error_below`` (the searched model one order lower),
       ``searched_band_errors`` ([order, band error] of every order evaluated). Sizes at
-      which the equal-order run of balred or pyMOR did not finish are skipped for its
-      balanced truncations (they cost at least as much).
+      which the equal-order run of balred or pyMOR did not finish, or took over half the
+      timeout, are skipped for its balanced truncations: they balance once and time one
+      more reduction, each at least that run's cost (:func:`balanced_truncation_skips`).
       ``comparison.ratios["balred-truncate"]`` etc.: equal-accuracy seconds / pipeline seconds.
 ``large`` -- the pipeline alone on sparse SBMs of 10^4, 10^5 and 10^6 nodes
     (``--quick``: 3,000 and 6,000): k = 10 equal blocks, expected degree 30 (27 inside
@@ -832,6 +833,34 @@ def finished(rows):
     return [r for r in rows if "reduce_seconds" in r and not r.get("timeout") and "error" not in r]
 
 
+def balanced_truncation_skips(rows, family, timeout):
+    """Sizes whose equal-accuracy balanced truncation would not finish, by the equal-order run's rows.
+
+    The search balances once and then times one more reduction, each costing at least the
+    equal-order run (which is a balancing and a truncation): a size whose equal-order run
+    did not finish, or took over half the timeout, is skipped with the reason.
+
+    Examples
+    --------
+    >>> rows = [{"machines": 100, "reduce_seconds": 2.0, "timeout": False},
+    ...         {"machines": 1000, "reduce_seconds": 290.0, "timeout": False},
+    ...         {"machines": 2000, "timeout": True}]
+    >>> balanced_truncation_skips(rows, "balred", 400.0)  # doctest: +NORMALIZE_WHITESPACE
+    {1000: 'balred took 290 s at order 11: a balancing and one more reduction would take over the 400 s timeout',
+     2000: 'balred at order 11 did not finish at this size'}
+    """
+    done = {r["machines"]: r["reduce_seconds"] for r in finished(rows)}
+    skips = {}
+    for r in rows:
+        seconds = done.get(r["machines"])
+        if seconds is None:
+            skips[r["machines"]] = f"{family} at order {EQUAL_ORDER} did not finish at this size"
+        elif 2 * seconds > timeout:
+            skips[r["machines"]] = (f"{family} took {seconds:.0f} s at order {EQUAL_ORDER}: a balancing and one "
+                                    f"more reduction would take over the {timeout:g} s timeout")
+    return skips
+
+
 def fitted_exponent(rows, size_key, time_key="reduce_seconds"):
     """Slope of log(time) against log(size) over the finished rows (None below 2)."""
     good = finished(rows)
@@ -1104,12 +1133,9 @@ def main(argv=None):
         if not isinstance(series[family], list):  # {"available": false}
             equal_accuracy[method] = series[family]
             continue
-        # A balanced truncation costs at least the equal-order run that did not finish at this size.
-        unfinished = {} if method == "pymor-irka" else {
-            r["machines"]: f"{family} at order {EQUAL_ORDER} did not finish at this size"
-            for r in series[family] if r not in finished(series[family])}
+        skip = {} if method == "pymor-irka" else balanced_truncation_skips(series[family], family, args.timeout)
         equal_accuracy[method] = run_series(case_equal_accuracy, sizes["side_by_side"], "machines", args.timeout,
-                                            method, sizes["irka_max_order"], skip=unfinished)
+                                            method, sizes["irka_max_order"], skip=skip)
     sweep_dask = run_case(case_sweep_dask, sizes["sweep_runs"], timeout=args.timeout) \
         if "sweep_dask" in selected else None
     large = run_series(case_large, sizes["large"], "n", args.timeout) if "large" in selected else []
