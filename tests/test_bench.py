@@ -211,7 +211,8 @@ def test_dask_sweep_matches_the_serial_one(report):
     assert len(sweep["worker_threads"]) == sweep["workers"] == 2
     for worker in sweep["worker_threads"]:
         assert worker["blas_threads"] == [1] and worker["OPENBLAS_NUM_THREADS"] == "1"
-    for key in ("serial_seconds", "dask_seconds", "speedup", "mean_run_seconds", "cluster_startup_seconds",
+    for key in ("serial_seconds", "dask_seconds", "speedup", "mean_run_seconds", "mean_run_seconds_dask",
+                "cluster_startup_seconds",
                 "worker_first_trial_seconds", "cluster_shutdown_seconds"):
         assert _positive(sweep[key]), (key, sweep[key])
     assert sweep["speedup"] == pytest.approx(sweep["serial_seconds"] / sweep["dask_seconds"])
