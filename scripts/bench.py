@@ -47,6 +47,29 @@ Cases (names for ``--only``)
       absolute and relative to the full model's sup.
     * ``comparison.ratios``: per size, balred and pyMOR reduction time / pipeline time and
       their errors / the pipeline's errors.
+    * time to equal accuracy (``comparison.equal_accuracy``, part of ``balred`` and ``pymor``;
+      one process per method and size): the lowest order at which a method's band error
+      (the same :func:`accuracy` band error, same frequencies) reaches the pipeline's, and the
+      time of that one reduction: ``balred-truncate`` and ``balred-matchdc``
+      (``balred(..., method=...)``), ``pymor-bt`` (``BTReductor``) and ``pymor-irka``
+      (``pymor.reductors.h2.IRKAReductor``). Balanced truncation gives every order from one
+      balancing, so the orders are searched on one: SLICOT AB09AD's balanced realization
+      (the one ``balred`` computes; ``matchdc`` is its singular perturbation), or pyMOR's own
+      gramian factors balanced by the square-root method. The search starts at the first
+      order whose error bound 2 (sum of the dropped Hankel singular values) is below the
+      target, bisects the odd and the even orders apart (the band error alternates between
+      them) and tries the ``search_window`` orders below the crossing
+      (:func:`smallest_reaching_order`). The order found is then timed alone: one ``balred``
+      call, or the first ``reduce`` of a fresh ``BTReductor`` on a fresh model (its gramians
+      computed anew). IRKA runs from scratch at orders 1, 2, ... up to ``irka_max_order``
+      (30; ``--quick``: 5), each run timed, and records ``reached: false`` when none reaches.
+      Fields: ``equal_accuracy_order``, ``equal_accuracy_seconds``, ``band_error`` of the
+      timed model, ``band_error_below`` (the searched model one order lower),
+      ``searched_band_errors`` ([order, band error] of every order evaluated). Sizes at
+      which the equal-order run of balred or pyMOR did not finish, or took over half the
+      timeout, are skipped for its balanced truncations: they balance once and time one
+      more reduction, each at least that run's cost (:func:`balanced_truncation_skips`).
+      ``comparison.ratios["balred-truncate"]`` etc.: equal-accuracy seconds / pipeline seconds.
 ``large`` -- the pipeline alone on sparse SBMs of 10^4, 10^5 and 10^6 nodes
     (``--quick``: 3,000 and 6,000): k = 10 equal blocks, expected degree 30 (27 inside
     the block, 3 across), unit weights, random family nodes, k = 10 clusters, r = 3.
@@ -76,6 +99,18 @@ Cases (names for ``--only``)
     r = 3) and comparison table (:func:`gridcoherence.report.compare.compare_step_responses`,
     step at the machine of largest inertia) (``--quick``: ``nets_nyps68``, k = 5).
     Target: under 30 s.
+``sweep_dask`` -- a Monte-Carlo sweep (:func:`gridcoherence.studies.sweeps.sweep`) of the
+    bundled study ``thm3_10`` (Thm 3.10's trial: a new (3.41) SBM graph and new machines per
+    seed, here at n = 40, about 50 ms a run) over 1,000 seeds (``--quick``: 40), once serially
+    and once with ``scheduler="local", n_workers=2``, each into a fresh file. Reported: both
+    wall times, speed-up, the mean run time serially and on the workers (higher on the
+    workers when they are short of CPU), overhead per run (Dask s - serial s / 2) / runs,
+    and, timed on a second identical cluster afterwards, its start-up, the workers' first
+    trial (their imports) and its shut-down, with the overhead per run left after those;
+    whether the two
+    tables are identical (same rows after sorting, numbers equal to 1e-12 relative; the
+    ``seconds`` column excluded) and the workers' BLAS threads (1: OMP/OPENBLAS/MKL threads
+    are set to 1, which Dask's nanny also sets in the workers it spawns).
 ``suite_core``, ``suite_cases``, ``suite_reduction``, ``suite_aggregate_reduction``,
 ``suite_learning`` -- the other ``scripts/bench_*.py`` run as subprocesses (with
     ``--quick`` when this run is quick) and their JSON embedded under ``"suites"``.
@@ -130,9 +165,11 @@ LARGE_BAND_ERROR_NOTE = (
     "reduction's 1.8 GiB to 3.9 GiB (its target is 3 GiB), and were 1.74x apart")
 
 SIZES = {
-    "full": {"side_by_side": [100, 200, 500, 1000, 2000], "large": [10_000, 100_000, 1_000_000],
+    "full": {"side_by_side": [100, 200, 500, 1000, 2000], "irka_max_order": 30, "sweep_runs": 1000,
+             "large": [10_000, 100_000, 1_000_000],
              "spectral": [10_000, 100_000, 1_000_000], "end_to_end": ("pandapower:case9241pegase", 10)},
-    "quick": {"side_by_side": [40, 80], "large": [3_000, 6_000], "spectral": [3_000],
+    "quick": {"side_by_side": [40, 80], "irka_max_order": 5, "sweep_runs": 40, "large": [3_000, 6_000],
+              "spectral": [3_000],
               "end_to_end": ("nets_nyps68", 5)},
 }
 TARGETS = {"large_1e6_seconds": 15.0, "large_1e6_peak_gib": 3.0, "large_1e5_seconds": 1.5,
@@ -141,7 +178,7 @@ SIDE_BY_SIDE = ("pipeline", "balred", "pymor")
 #: The spectral-clustering methods compared: ours and scikit-learn's with two eigensolvers.
 SPECTRAL_METHODS = ("gridcoherence", "sklearn-amg", "sklearn-arpack")
 SUITES = ("core", "cases", "reduction", "aggregate_reduction", "learning")
-CASES = SIDE_BY_SIDE + ("large", "spectral", "end_to_end") + tuple(f"suite_{name}" for name in SUITES)
+CASES = SIDE_BY_SIDE + ("large", "spectral", "end_to_end", "sweep_dask") + tuple(f"suite_{name}" for name in SUITES)
 
 
 # ---------------------------------------------------------------------- models
@@ -215,36 +252,75 @@ def angle_difference_system(model, input_index=_INPUT_INDEX):
 
 
 # ---------------------------------------------------------------------- accuracy
+def reference_column(model):
+    """Full model: T(jw) e_2 on the band grid (nw, n)."""
+    return model.transfer_matrix(1j * BAND_FREQUENCIES, columns=[_INPUT_INDEX])[:, :, 0]
+
+
 def reference_responses(model):
     """Full model: T(jw) e_2 on the band grid (nw, n) and the step response (nt, n)."""
-    column = model.transfer_matrix(1j * BAND_FREQUENCIES, columns=[_INPUT_INDEX])[:, :, 0]
-    step = model.response(_INPUT_INDEX, "step", STEP_TIMES).y
-    return column, step
+    return reference_column(model), model.response(_INPUT_INDEX, "step", STEP_TIMES).y
+
+
+def state_space_column(A, B, C, D):
+    """A dense reduced model's response column C (jw I - A)^{-1} B + D on the band grid (nw, n).
+
+    One Hessenberg reduction A = Q H Q^T, then every frequency is a banded solve with H (one
+    subdiagonal): O(r^2) per frequency instead of O(r^3), which the order searches of
+    :func:`case_equal_accuracy` need at orders in the thousands.
+    """
+    import scipy.linalg as sla
+
+    A, B, C, D = (np.asarray(x, dtype=float) for x in (A, B, C, D))
+    r = A.shape[0]
+    H, Q = sla.hessenberg(A, calc_q=True)
+    rhs, output = (Q.T @ B[:, 0]).astype(complex), C @ Q  # complex: solve_banded divides it in place
+    upper = r - 1
+    # -H in LAPACK band storage: entry (i, j) at row upper + i - j.
+    banded = np.zeros((r + 1, r), dtype=complex)
+    for offset in range(-1, r):
+        banded[upper - offset, max(offset, 0):r + min(offset, 0)] = -np.diagonal(H, offset)
+    columns = []
+    for w in BAND_FREQUENCIES:
+        shifted = banded.copy()
+        shifted[upper] += 1j * w
+        columns.append(output @ sla.solve_banded((1, upper), shifted, rhs) + D[:, 0])
+    return np.stack(columns)
 
 
 def state_space_responses(A, B, C, D):
     """A small dense reduced model's column (nw, n) and step response (nt, n)."""
     from gridcoherence.models.simulate import simulate_lti
 
-    A, B, C, D = (np.asarray(x, dtype=float) for x in (A, B, C, D))
-    identity = np.eye(A.shape[0])
-    column = np.stack([(C @ np.linalg.solve(1j * w * identity - A, B) + D)[:, 0] for w in BAND_FREQUENCIES])
     step = simulate_lti(A, B, C, D, [1.0], "step", STEP_TIMES).y
-    return column, step
+    return state_space_column(A, B, C, D), step
+
+
+def lifted_column(final, structure, model):
+    """The pipeline's k-node model lifted to the original nodes: its response column (nw, n)."""
+    restricted = structure.partition.restrict(model.input_shape(_INPUT_INDEX))
+    return structure.partition.lift(final.transfer_matrix(1j * BAND_FREQUENCIES) @ restricted, axis=-1)
 
 
 def lifted_responses(final, structure, model):
     """The pipeline's k-node model lifted to the original nodes: column and step response."""
     restricted = structure.partition.restrict(model.input_shape(_INPUT_INDEX))
-    column = structure.partition.lift(final.transfer_matrix(1j * BAND_FREQUENCIES) @ restricted, axis=-1)
     step = structure.partition.lift(final.response(restricted, "step", STEP_TIMES).y, axis=-1)
-    return column, step
+    return lifted_column(final, structure, model), step
+
+
+def band_error(reference_column, column):
+    """sup over the band grid of the 2-norm over nodes of the response columns' difference."""
+    error = float(np.linalg.norm(reference_column - column, axis=1).max())
+    if not np.isfinite(error):
+        raise ArithmeticError(f"the band error is {error}: a response column is not finite")
+    return error
 
 
 def accuracy(reference, reduced):
     """Band error of the input column (2-norm over nodes, sup over w) and step error."""
     (column, step), (column_r, step_r) = reference, reduced
-    band = float(np.linalg.norm(column - column_r, axis=1).max())
+    band = band_error(column, column_r)
     step_error = float(np.abs(step - step_r).max())
     return {"band_error": band, "relative_band_error": band / float(np.linalg.norm(column, axis=1).max()),
             "step_error": step_error, "relative_step_error": step_error / float(np.abs(step).max())}
@@ -282,20 +358,262 @@ def case_balred(machines):
 def case_pymor(machines):
     from pymor.models.iosys import LTIModel
     from pymor.reductors.bt import BTReductor
-    from pymor.solvers.matrix_equations.utils import mat_eqn_sparse_min_size
 
     model = side_by_side_model(machines)
     (A, B, C, D), prepare = _timed(angle_difference_system, model)
     fom = LTIModel.from_matrices(A, B, C.toarray(), D)
     rom, seconds = _timed(lambda: BTReductor(fom).reduce(EQUAL_ORDER))
-    Ar, Br, Cr, Dr, Er = rom.to_matrices()
-    if Er is not None:
-        Ar, Br = np.linalg.solve(Er, Ar), np.linalg.solve(Er, Br)
-    errors = accuracy(reference_responses(model), state_space_responses(Ar, Br, Cr, Dr))
-    backend = "lradi (low-rank ADI)" if A.shape[0] >= mat_eqn_sparse_min_size() else "dense (slycot)"
+    errors = accuracy(reference_responses(model), state_space_responses(*pymor_matrices(rom)))
     return {"machines": model.n, "states": A.shape[0], "order": rom.order, "prepare_seconds": prepare,
-            "reduce_seconds": seconds, "lyapunov_backend": backend,
+            "reduce_seconds": seconds, "lyapunov_backend": pymor_lyapunov_backend(A.shape[0]),
             "zero_mode": "removed exactly (angle differences)", **errors}
+
+
+def pymor_matrices(rom):
+    """A pyMOR reduced LTIModel as (A, B, C, D) with E = I (E^{-1} applied when E is given)."""
+    A, B, C, D, E = rom.to_matrices()
+    if E is not None:
+        A, B = np.linalg.solve(E, A), np.linalg.solve(E, B)
+    return A, B, C, D
+
+
+def pymor_lyapunov_backend(states):
+    """The Lyapunov solver pyMOR picks for ``states`` states (dense below its sparse minimum size)."""
+    from pymor.solvers.matrix_equations.utils import mat_eqn_sparse_min_size
+
+    return "lradi (low-rank ADI)" if states >= mat_eqn_sparse_min_size() else "dense (slycot)"
+
+
+# ---------------------------------------------------------------------- time to equal accuracy
+#: The methods whose order is searched until their band error reaches the pipeline's.
+EQUAL_ACCURACY_METHODS = ("balred-truncate", "balred-matchdc", "pymor-bt", "pymor-irka")
+#: Orders tried below the crossing the search finds, in case the band error dips there.
+SEARCH_WINDOW = 4
+#: IRKA's convergence tolerance (pyMOR's default: relative change of the interpolation points).
+IRKA_TOLERANCE = 1e-4
+
+
+def smallest_reaching_order(band_error_at, target, upper):
+    """The lowest order in 1..upper found with ``band_error_at(order) <= target``.
+
+    The band error of balanced truncation alternates between odd and even orders where an
+    odd order splits a pair of nearly equal Hankel singular values (measured on the (3.41)
+    SBMs: at 80 machines order 113 reaches the pipeline's band error, 114 does not, 115
+    does ...). So the odd and the even orders are bisected apart, each between order 0
+    (taken as not reaching) and its highest order up to ``upper``; the lower crossing is
+    kept, and the :data:`SEARCH_WINDOW` orders below it are tried too (moving down while
+    one reaches). The band error is not monotone in the order, so an order further below
+    could still reach; every order evaluated is returned.
+
+    Parameters
+    ----------
+    band_error_at : callable
+        ``band_error_at(order) -> float``.
+    target : float
+        The band error to reach.
+    upper : int
+        Highest order to try (e.g. the first order whose error bound is below ``target``).
+
+    Returns
+    -------
+    order : int or None
+        None when neither ``upper`` nor ``upper - 1`` reaches ``target``.
+    errors : dict
+        The band error of every order evaluated.
+
+    Examples
+    --------
+    >>> errors_by_order = {1: 9.0, 2: 5.0, 3: 7.0, 4: 0.5, 5: 0.8, 6: 0.1, 7: 0.1, 8: 0.1}
+    >>> smallest_reaching_order(errors_by_order.get, 1.0, 8)[0]
+    4
+    >>> smallest_reaching_order(errors_by_order.get, 0.01, 8)[0] is None
+    True
+
+    Odd orders reach from 3 on, even ones only from 8 on:
+
+    >>> alternating = {1: 9.0, 2: 9.0, 3: 0.5, 4: 2.0, 5: 0.5, 6: 2.0, 7: 0.5, 8: 0.5}
+    >>> order, errors = smallest_reaching_order(alternating.get, 1.0, 8)
+    >>> order, sorted(errors)
+    (3, [1, 2, 3, 4, 6, 7, 8])
+    """
+    errors = {}
+
+    def reaches(order):
+        if order not in errors:
+            errors[order] = float(band_error_at(order))
+        return errors[order] <= target
+
+    crossings = []
+    for first in (1, 2):
+        orders = range(first, upper + 1, 2)
+        if not orders or not reaches(orders[-1]):
+            continue
+        low, high = -1, len(orders) - 1  # indices into orders; -1 stands for order 0
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if reaches(orders[middle]) else (middle, high)
+        crossings.append(orders[high])
+    if not crossings:
+        return None, errors
+    found = min(crossings)
+    order = found - 1
+    while order >= max(1, found - SEARCH_WINDOW):
+        if reaches(order):
+            found = order
+        order -= 1
+    return found, errors
+
+
+def equal_accuracy_problem(machines):
+    """Model, angle-difference system, full response column and the pipeline's band error (the target)."""
+    model = side_by_side_model(machines)
+    A, B, C, D = angle_difference_system(model)
+    reference = reference_column(model)
+    final, structure, _ = run_pipeline(model, CLUSTERS, AGGREGATE_ORDER)
+    return model, (A, B, C, D), reference, band_error(reference, lifted_column(final, structure, model))
+
+
+def equal_accuracy_row(machines, method, states, target, reference, order, seconds, column, errors):
+    """The record of one time-to-equal-accuracy search (order None: not reached)."""
+    scale = float(np.linalg.norm(reference, axis=1).max())
+    reached = order is not None and band_error(reference, column) <= target
+    row = {"machines": machines, "method": method, "states": states, "pipeline_band_error": target,
+           "reached": reached, "equal_accuracy_order": order, "equal_accuracy_seconds": seconds,
+           "band_error": None, "relative_band_error": None,
+           "band_error_below": errors.get(order - 1) if order else None,
+           "searched_band_errors": [[r, errors[r]] for r in sorted(errors)]}
+    if column is not None:
+        row["band_error"] = band_error(reference, column)
+        row["relative_band_error"] = row["band_error"] / scale
+    return row
+
+
+def balanced_realization(A, B, C):
+    """The square-root balanced minimal realization of a stable (A, B, C) (SLICOT AB09AD, as balred).
+
+    Returns (Ab, Bb, Cb, hsv): truncating it to its leading r states is ``balred(sys, r)``.
+    """
+    import warnings
+
+    from slycot import ab09ad
+
+    n = A.shape[0]
+    with warnings.catch_warnings():  # "the selected order is greater than the minimal order": asked for
+        warnings.simplefilter("ignore")
+        order, Ab, Bb, Cb, hsv = ab09ad("C", "B", "N", n, B.shape[1], C.shape[0], A.copy(), B.copy(), C.copy(),
+                                        nr=n, tol=0.0)
+    return Ab[:order, :order], Bb[:order], Cb[:, :order], hsv[:order]
+
+
+def balanced_reduction(balanced, D, order, method):
+    """Order-r balred model from a balanced realization: truncation, or "matchdc" (singular perturbation)."""
+    Ab, Bb, Cb = balanced
+    if method == "truncate":
+        return Ab[:order, :order], Bb[:order], Cb[:, :order], D
+    kept, dropped = slice(0, order), slice(order, None)
+    X = np.linalg.solve(Ab[dropped, dropped], np.hstack([Ab[dropped, kept], Bb[dropped]]))
+    return (Ab[kept, kept] - Ab[kept, dropped] @ X[:, :order], Bb[kept] - Ab[kept, dropped] @ X[:, order:],
+            Cb[:, kept] - Cb[:, dropped] @ X[:, :order], D - Cb[:, dropped] @ X[:, order:])
+
+
+def search_balanced(balanced, hsv, D, kind, reference, target):
+    """Order search on one balanced realization: every order is a slice (``kind``: truncate or matchdc).
+
+    ``hsv`` are its Hankel singular values; the first order whose error bound 2 (sum of the
+    dropped ones) is at most ``target`` is the highest tried. Returns (order or None,
+    errors, that bound order).
+    """
+    tails = 2.0 * np.cumsum(np.asarray(hsv)[::-1])[::-1]  # tails[r] = 2 * sum(hsv[r:])
+    bounded = np.flatnonzero(np.r_[tails[1:], 0.0] <= target)
+    upper = int(bounded[0]) + 1 if bounded.size else len(hsv)
+    order, errors = smallest_reaching_order(
+        lambda r: band_error(reference, state_space_column(*balanced_reduction(balanced, D, r, kind))),
+        target, upper)
+    return order, errors, upper
+
+
+def case_equal_accuracy(machines, method, irka_max_order):
+    """The order and time at which ``method`` (EQUAL_ACCURACY_METHODS) reaches the pipeline's band error.
+
+    IRKA tries the orders 1..``irka_max_order``.
+    """
+    model, (A, B, C, D), reference, target = equal_accuracy_problem(machines)
+    start = time.perf_counter()
+    if method.startswith("balred-"):
+        found = _search_balred(method.split("-")[1], (A, B, C, D), reference, target)
+    elif method == "pymor-bt":
+        found = _search_pymor_bt((A, B, C, D), reference, target)
+    else:
+        found = _search_pymor_irka((A, B, C, D), reference, target, irka_max_order)
+    order, seconds, column, errors, facts = found
+    return {**equal_accuracy_row(model.n, method, A.shape[0], target, reference, order, seconds, column, errors),
+            "search_seconds": time.perf_counter() - start, **facts}
+
+
+def _search_balred(kind, system, reference, target):
+    """One balancing gives every order; the balred call (``method=kind``) at the order found is timed alone."""
+    import control
+
+    A, B, C, D = system
+    (Ab, Bb, Cb, hsv), balancing_seconds = _timed(balanced_realization, A.toarray(), B, C.toarray())
+    order, errors, upper = search_balanced((Ab, Bb, Cb), hsv, D, kind, reference, target)
+    facts = {"minimal_order": Ab.shape[0], "bound_order": upper, "balancing_seconds": balancing_seconds}
+    if order is None:
+        return None, None, None, errors, facts
+    dense = control.ss(A.toarray(), B, C.toarray(), D)
+    reduced, seconds = _timed(control.balred, dense, order, method=kind)
+    return order, seconds, state_space_column(reduced.A, reduced.B, reduced.C, reduced.D), errors, facts
+
+
+def _pymor_fom(system):
+    from pymor.models.iosys import LTIModel
+
+    A, B, C, D = system
+    return LTIModel.from_matrices(A, B, C.toarray(), D)
+
+
+def _search_pymor_bt(system, reference, target):
+    """pyMOR's gramian factors balanced once (square root: every order a slice); the order found is
+    then timed as ``BTReductor.reduce`` on a fresh model, whose gramians are computed anew."""
+    from pymor.reductors.bt import BTReductor
+
+    A, B, C, D = system
+    fom = _pymor_fom(system)
+    (Zc, Zo), gramian_seconds = _timed(lambda: (fom.gramian("c_lr").to_numpy(), fom.gramian("o_lr").to_numpy()))
+    U, hsv, Vh = np.linalg.svd(Zo.T @ Zc, full_matrices=False)
+    # As SLICOT's minimal order: Hankel singular values above n eps times the largest.
+    kept = min(int(np.sum(hsv > hsv[0] * A.shape[0] * np.finfo(float).eps)), A.shape[0] - 1)
+    scale = 1.0 / np.sqrt(hsv[:kept])
+    T, W = Zc @ (Vh[:kept].T * scale), Zo @ (U[:, :kept] * scale)
+    balanced = (W.T @ (A @ T), W.T @ B, np.asarray(C @ T))
+    order, errors, upper = search_balanced(balanced, hsv[:kept], D, "truncate", reference, target)
+    facts = {"lyapunov_backend": pymor_lyapunov_backend(A.shape[0]), "gramian_factor_ranks": [Zc.shape[1],
+             Zo.shape[1]], "highest_order": kept, "bound_order": upper, "gramian_seconds": gramian_seconds}
+    if order is None:
+        return None, None, None, errors, facts
+    rom, seconds = _timed(BTReductor(_pymor_fom(system)).reduce, order)
+    return order, seconds, state_space_column(*pymor_matrices(rom)), errors, facts
+
+
+def _search_pymor_irka(system, reference, target, highest):
+    """IRKA from scratch (its random initial points) at orders 1, 2, ... up to ``highest`` until one reaches."""
+    from pymor.reductors.h2 import IRKAReductor
+
+    errors, converged = {}, []
+    for order in range(1, highest + 1):
+        reductor = IRKAReductor(_pymor_fom(system))
+        rom, seconds = _timed(reductor.reduce, order, tol=IRKA_TOLERANCE)
+        matrices = pymor_matrices(rom)
+        column = state_space_column(*matrices)
+        errors[order] = band_error(reference, column)
+        if reductor.conv_crit[-1] < IRKA_TOLERANCE:
+            converged.append(order)
+        if errors[order] <= target:
+            return order, seconds, column, errors, {
+                "highest_order": highest, "irka_converged_orders": converged,
+                "irka_iterations": len(reductor.conv_crit),
+                "stable": bool(np.linalg.eigvals(matrices[0]).real.max() < 0)}
+    return None, None, None, errors, {"highest_order": highest, "irka_converged_orders": converged}
 
 
 def _rss_mb():
@@ -408,6 +726,101 @@ def case_end_to_end(name, k):
             "max_linf_error": float(rows["linf_error"].max())}
 
 
+# ---------------------------------------------------------------------- Dask sweep
+#: The bundled Monte-Carlo study of the sweep benchmark: Thm 3.10's trial (a new graph and new
+#: machines per seed) on the (3.41) SBM scaled to 40 nodes, about 50 ms a run.
+SWEEP_STUDY, SWEEP_PARAMS = "thm3_10", {"n": [40]}
+SWEEP_WORKERS = 2
+#: Relative difference below which two sweep tables' numbers count as equal.
+SWEEP_RTOL = 1e-12
+_SINGLE_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def table_difference(first, second):
+    """Compare two sweep tables except their ``seconds``: (identical, largest relative difference).
+
+    Rows are sorted by every column but ``seconds`` first; numbers count as equal within a
+    relative :data:`SWEEP_RTOL`, anything else must match exactly (NaN never matches).
+    """
+    columns = [c for c in first.columns if c != "seconds"]
+    if sorted(columns) != sorted(c for c in second.columns if c != "seconds") or len(first) != len(second):
+        return False, None
+    first, second = (t[columns].sort_values(columns, kind="stable").reset_index(drop=True) for t in (first, second))
+    numeric = [c for c in columns if first[c].dtype.kind in "fiu" and second[c].dtype.kind in "fiu"]
+    others = [c for c in columns if c not in numeric]
+    a, b = first[numeric].to_numpy(dtype=float), second[numeric].to_numpy(dtype=float)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(a == b, 0.0, np.abs(a - b) / scale)
+    largest = float(relative.max()) if relative.size else 0.0
+    same = bool(first[others].equals(second[others]) and np.all(relative <= SWEEP_RTOL))
+    return same, largest
+
+
+def local_cluster_timing(n_workers):
+    """Seconds to start a LocalCluster like the sweep's, to run one trial on each worker (their imports)
+    and to shut it down, and each worker's BLAS threads and thread settings."""
+    from dask.distributed import Client, LocalCluster
+
+    def worker_threads():
+        from threadpoolctl import threadpool_info
+
+        return {"blas_threads": sorted({pool["num_threads"] for pool in threadpool_info()}),
+                **{k: os.environ.get(k) for k in _SINGLE_THREADS}}
+
+    def first_trial():
+        from gridcoherence.studies.bundled import STUDIES
+
+        STUDIES[SWEEP_STUDY](0, **{k: v[0] for k, v in SWEEP_PARAMS.items()})
+
+    start = time.perf_counter()
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    client.wait_for_workers(n_workers)
+    started = time.perf_counter()
+    client.run(first_trial)
+    warmed = time.perf_counter()
+    workers = list(client.run(worker_threads).values())
+    stop = time.perf_counter()
+    client.close()
+    cluster.close()
+    return {"cluster_startup_seconds": started - start, "worker_first_trial_seconds": warmed - started,
+            "cluster_shutdown_seconds": time.perf_counter() - stop, "worker_threads": workers}
+
+
+def case_sweep_dask(runs):
+    """The same sweep of SWEEP_STUDY over seeds 0..runs-1, serially and on a 2-worker LocalCluster.
+
+    The two tables are written to fresh files; the cluster's start-up, the workers' first
+    trial (imports) and its shut-down are timed on a second, identical cluster afterwards.
+    """
+    from gridcoherence.studies.bundled import STUDIES
+    from gridcoherence.studies.sweeps import sweep
+
+    os.environ.update(_SINGLE_THREADS)  # inherited by the workers (Dask's nanny sets the same)
+    STUDIES[SWEEP_STUDY](0, **{k: v[0] for k, v in SWEEP_PARAMS.items()})  # imports before either clock
+    seeds = range(runs)
+    with tempfile.TemporaryDirectory() as folder:
+        serial, serial_seconds = _timed(sweep, SWEEP_STUDY, seeds, SWEEP_PARAMS, out=Path(folder) / "serial.csv",
+                                        progress=False)
+        dask, dask_seconds = _timed(sweep, SWEEP_STUDY, seeds, SWEEP_PARAMS, out=Path(folder) / "dask.csv",
+                                    scheduler="local", n_workers=SWEEP_WORKERS, progress=False)
+    cluster = local_cluster_timing(SWEEP_WORKERS)
+    fixed = cluster["cluster_startup_seconds"] + cluster["worker_first_trial_seconds"] \
+        + cluster["cluster_shutdown_seconds"]
+    identical, largest = table_difference(serial.table, dask.table)
+    ideal = serial_seconds / SWEEP_WORKERS
+    return {"runs": runs, "study": SWEEP_STUDY, "params": SWEEP_PARAMS, "workers": SWEEP_WORKERS,
+            "serial_seconds": serial_seconds, "dask_seconds": dask_seconds, "speedup": serial_seconds / dask_seconds,
+            "mean_run_seconds": float(serial.table["seconds"].mean()),
+            # The same runs timed on the workers: above the serial mean, the workers were short of CPU.
+            "mean_run_seconds_dask": float(dask.table["seconds"].mean()),
+            "overhead_per_run_seconds": (dask_seconds - ideal) / runs, **cluster,
+            "overhead_per_run_after_fixed_seconds": (dask_seconds - fixed - ideal) / runs,
+            "rows": [int(len(serial.table)), int(len(dask.table))], "tables_identical": identical,
+            "max_relative_difference": largest}
+
+
 # ---------------------------------------------------------------------- driver
 def run_case(fn, *args, timeout):
     outcome = measure(fn, *args, timeout=timeout)
@@ -420,12 +833,15 @@ def run_case(fn, *args, timeout):
     return {**(outcome["result"] or {}), **row}
 
 
-def run_series(fn, sizes, size_key, timeout, *args):
-    """One row per size (``fn(size, *args)``); sizes after a timeout (or a crash) are skipped."""
+def run_series(fn, sizes, size_key, timeout, *args, skip=None):
+    """One row per size (``fn(size, *args)``); sizes after a timeout (or a crash) are skipped.
+
+    ``skip`` maps sizes not to run to the reason recorded instead.
+    """
     rows, stop = [], None
     for size in sizes:
-        if stop:
-            rows.append({size_key: size, "skipped": stop})
+        if stop or size in (skip or {}):
+            rows.append({size_key: size, "skipped": stop or skip[size]})
             continue
         row = run_case(fn, size, *args, timeout=timeout)
         row.setdefault(size_key, size)
@@ -442,6 +858,34 @@ def finished(rows):
     return [r for r in rows if "reduce_seconds" in r and not r.get("timeout") and "error" not in r]
 
 
+def balanced_truncation_skips(rows, family, timeout):
+    """Sizes whose equal-accuracy balanced truncation would not finish, by the equal-order run's rows.
+
+    The search balances once and then times one more reduction, each costing at least the
+    equal-order run (which is a balancing and a truncation): a size whose equal-order run
+    did not finish, or took over half the timeout, is skipped with the reason.
+
+    Examples
+    --------
+    >>> rows = [{"machines": 100, "reduce_seconds": 2.0, "timeout": False},
+    ...         {"machines": 1000, "reduce_seconds": 290.0, "timeout": False},
+    ...         {"machines": 2000, "timeout": True}]
+    >>> balanced_truncation_skips(rows, "balred", 400.0)  # doctest: +NORMALIZE_WHITESPACE
+    {1000: 'balred took 290 s at order 11: a balancing and one more reduction would take over the 400 s timeout',
+     2000: 'balred at order 11 did not finish at this size'}
+    """
+    done = {r["machines"]: r["reduce_seconds"] for r in finished(rows)}
+    skips = {}
+    for r in rows:
+        seconds = done.get(r["machines"])
+        if seconds is None:
+            skips[r["machines"]] = f"{family} at order {EQUAL_ORDER} did not finish at this size"
+        elif 2 * seconds > timeout:
+            skips[r["machines"]] = (f"{family} took {seconds:.0f} s at order {EQUAL_ORDER}: a balancing and one "
+                                    f"more reduction would take over the {timeout:g} s timeout")
+    return skips
+
+
 def fitted_exponent(rows, size_key, time_key="reduce_seconds"):
     """Slope of log(time) against log(size) over the finished rows (None below 2)."""
     good = finished(rows)
@@ -450,10 +894,14 @@ def fitted_exponent(rows, size_key, time_key="reduce_seconds"):
     return float(np.polyfit(np.log([r[size_key] for r in good]), np.log([r[time_key] for r in good]), 1)[0])
 
 
-def ratios(series):
-    """Per size: other method / pipeline for time and both errors."""
+def ratios(series, equal_accuracy):
+    """Per size: other method / pipeline for time and both errors, and time to equal accuracy / pipeline's."""
     pipeline = {r["machines"]: r for r in finished(series.get("pipeline", []))}
-    out = {}
+    out = {method: [{"machines": r["machines"], "equal_accuracy_order": r["equal_accuracy_order"],
+                     "time_to_equal_accuracy_ratio": r["equal_accuracy_seconds"]
+                     / pipeline[r["machines"]]["reduce_seconds"]}
+                    for r in rows if r.get("reached") and r["machines"] in pipeline]
+           for method, rows in equal_accuracy.items() if isinstance(rows, list)}
     for method in ("balred", "pymor"):
         rows = series.get(method, [])
         if not isinstance(rows, list):
@@ -575,6 +1023,14 @@ def _status(row, key):
     return row.get(key)
 
 
+def _equal_accuracy_status(row):
+    """The order found, "not reached (up to N)", or why the size has no result."""
+    status = _status(row, "equal_accuracy_order")
+    if "reached" in row and not row["reached"]:
+        return f"not reached (up to {max(r for r, _ in row['searched_band_errors'])})"
+    return status
+
+
 def markdown(report):
     """The Markdown tables of docs/benchmarks.md from a report of :func:`main`."""
     env, comparison = report["environment"], report["comparison"]
@@ -612,6 +1068,45 @@ def markdown(report):
         parts.append("## Side by side on (3.41) SBM machines (order 11)\n\n"
                      + _table(["machines", "method", "reduction s", "relative band error", "relative step error"],
                               sorted(rows, key=lambda row: (row[0], row[1]))))
+    equal_accuracy = {method: rows for method, rows in (comparison.get("equal_accuracy") or {}).items()
+                      if isinstance(rows, list)}
+    pipeline = {r["machines"]: r for r in finished(side.get("pipeline", []) if isinstance(side, dict) else [])}
+    rows = [[r["machines"], method, r.get("pipeline_band_error"), _equal_accuracy_status(r), r.get("band_error"),
+             r.get("band_error_below"), r.get("equal_accuracy_seconds"),
+             pipeline[r["machines"]]["reduce_seconds"] if r["machines"] in pipeline else None,
+             r["equal_accuracy_seconds"] / pipeline[r["machines"]]["reduce_seconds"]
+             if r.get("reached") and r["machines"] in pipeline else None]
+            for method, series in equal_accuracy.items() for r in series]
+    if rows:
+        settings = comparison["settings"]
+        parts.append("## Time to equal accuracy on (3.41) SBM machines\n\n"
+                     "The lowest order at which each method's band error reaches the pipeline's (order "
+                     f"{settings['equal_order']}), and the time of that one reduction. balred and pyMOR's "
+                     "balanced truncation: orders searched on one balancing (odd and even orders bisected "
+                     f"apart, then the {settings['search_window']} orders below the crossing tried); IRKA: "
+                     f"orders 1 to {settings['irka_max_order']} from scratch. \"band error one order "
+                     "lower\" is the searched model's.\n\n"
+                     + _table(["machines", "method", "pipeline band error", "order", "band error there",
+                               "band error one order lower", "reduction s", "pipeline s", "time / pipeline's"],
+                              sorted(rows, key=lambda row: (row[0], EQUAL_ACCURACY_METHODS.index(row[1])))))
+    sweep = comparison.get("sweep_dask")
+    if sweep:
+        parts.append(f"## Monte-Carlo sweep: serial against Dask ({sweep.get('workers')} workers)\n\n"
+                     f"Study `{sweep.get('study')}` "
+                     f"({', '.join(f'{k} = {v[0]}' for k, v in (sweep.get('params') or {}).items())}), "
+                     "one run per seed, each sweep into a "
+                     "fresh file; the cluster's start-up, the workers' first trial (their imports) and shut-down "
+                     "were timed on a second, identical cluster. Overhead per run: (Dask s - serial s / workers) "
+                     "/ runs, and the same after those three.\n\n"
+                     + _table(["runs", "serial s", "Dask s", "speed-up", "mean run s", "mean run on workers s",
+                               "start-up s",
+                               "first trial s", "shut-down s", "overhead per run s", "after fixed costs s",
+                               "tables identical"],
+                              [[sweep.get("runs"), _status(sweep, "serial_seconds"), sweep.get("dask_seconds"),
+                                sweep.get("speedup"), sweep.get("mean_run_seconds"), sweep.get("mean_run_seconds_dask"),
+                                sweep.get("cluster_startup_seconds"), sweep.get("worker_first_trial_seconds"),
+                                sweep.get("cluster_shutdown_seconds"), sweep.get("overhead_per_run_seconds"),
+                                sweep.get("overhead_per_run_after_fixed_seconds"), sweep.get("tables_identical")]]))
     rows = []
     for name, target in comparison.get("targets", {}).items():
         value = {k: v for k, v in target.items() if k not in ("met",) and not k.startswith("target")}
@@ -656,6 +1151,19 @@ def main(argv=None):
             series[method] = {"available": False}
             continue
         series[method] = run_series(fn, sizes["side_by_side"], "machines", args.timeout)
+    equal_accuracy = {}
+    for method in EQUAL_ACCURACY_METHODS:
+        family = method.split("-")[0]
+        if family not in series:
+            continue
+        if not isinstance(series[family], list):  # {"available": false}
+            equal_accuracy[method] = series[family]
+            continue
+        skip = {} if method == "pymor-irka" else balanced_truncation_skips(series[family], family, args.timeout)
+        equal_accuracy[method] = run_series(case_equal_accuracy, sizes["side_by_side"], "machines", args.timeout,
+                                            method, sizes["irka_max_order"], skip=skip)
+    sweep_dask = run_case(case_sweep_dask, sizes["sweep_runs"], timeout=args.timeout) \
+        if "sweep_dask" in selected else None
     large = run_series(case_large, sizes["large"], "n", args.timeout) if "large" in selected else []
     spectral = {method: run_series(case_spectral, sizes["spectral"], "n", args.timeout, method)
                 for method in SPECTRAL_METHODS} if "spectral" in selected else {}
@@ -676,12 +1184,17 @@ def main(argv=None):
                          "aggregate_order": AGGREGATE_ORDER, "equal_order": EQUAL_ORDER,
                          "band_edge": BAND_EDGE, "band_frequencies": int(BAND_FREQUENCIES.size),
                          "step_horizon_s": float(STEP_TIMES[-1]), "step_points": int(STEP_TIMES.size),
-                         "sizes": sizes["side_by_side"]},
+                         "sizes": sizes["side_by_side"], "search_window": SEARCH_WINDOW,
+                         "irka_max_order": sizes["irka_max_order"], "irka_tolerance": IRKA_TOLERANCE,
+                         "sweep_study": SWEEP_STUDY, "sweep_params": SWEEP_PARAMS, "sweep_runs": sizes["sweep_runs"],
+                         "sweep_workers": SWEEP_WORKERS},
             "side_by_side": series,
             "large": large,
             "spectral": spectral,
             "end_to_end": end_to_end,
-            "ratios": ratios(series),
+            "equal_accuracy": equal_accuracy,
+            "sweep_dask": sweep_dask,
+            "ratios": ratios(series, equal_accuracy),
             "fitted_exponents": exponents,
             "targets": targets(large, spectral, end_to_end, args.quick),
         },

@@ -1,8 +1,10 @@
 """Smoke test of scripts/bench.py: the quick run's JSON has every field, finite and positive.
 
-No wall-clock assertions: only structure and finiteness of what was measured.
+No wall-clock assertions: only structure and finiteness of what was measured, and the facts
+the searches and the sweep claim (orders that reach or do not reach, identical tables).
 """
 
+import doctest
 import importlib.util
 import json
 import math
@@ -10,12 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import gridcoherence as gc
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
-CASES = ["pipeline", "balred", "pymor", "large", "spectral", "end_to_end", "suite_learning"]
+CASES = ["pipeline", "balred", "pymor", "large", "spectral", "end_to_end", "sweep_dask", "suite_learning"]
+EQUAL_ACCURACY_METHODS = ["balred-truncate", "balred-matchdc", "pymor-bt", "pymor-irka"]
 
 SIDE_BY_SIDE_FIELDS = {"machines", "states", "order", "reduce_seconds", "band_error", "relative_band_error",
                        "step_error", "relative_step_error", "timeout", "case_seconds", "peak_rss_mb"}
@@ -150,8 +155,89 @@ def test_suites_embedded(report):
     assert isinstance(suite["report"], dict) and "gradient_flow_two_layer" in suite["report"]
 
 
+def test_equal_accuracy_searches(report):
+    comparison = report["comparison"]
+    settings = comparison["settings"]
+    pipeline = {row["machines"]: row for row in comparison["side_by_side"]["pipeline"]}
+    pymor_missing = isinstance(comparison["side_by_side"]["pymor"], dict)
+    equal_accuracy = comparison["equal_accuracy"]
+    assert set(equal_accuracy) == set(EQUAL_ACCURACY_METHODS)
+    for method in EQUAL_ACCURACY_METHODS:
+        rows = equal_accuracy[method]
+        if method.startswith("pymor") and pymor_missing:
+            assert rows == {"available": False}
+            continue
+        assert [row["machines"] for row in rows] == settings["sizes"]
+        for row in rows:
+            assert row["timeout"] is False and "error" not in row, (method, row)
+            target = row["pipeline_band_error"]
+            # The child's pipeline run is the pipeline case's: same model, same seed.
+            assert target == pytest.approx(pipeline[row["machines"]]["band_error"], rel=1e-9)
+            searched = dict((order, error) for order, error in row["searched_band_errors"])
+            assert all(math.isfinite(error) and error >= 0 for error in searched.values())
+            order = row["equal_accuracy_order"]
+            if method == "pymor-irka":
+                tried = list(range(1, (order or settings["irka_max_order"]) + 1))
+                assert sorted(searched) == tried  # every order from 1, none skipped
+            if not row["reached"]:
+                assert method == "pymor-irka" and order is None and row["equal_accuracy_seconds"] is None
+                assert all(error > target for error in searched.values())
+                continue
+            assert row["band_error"] <= target
+            assert _positive(row["equal_accuracy_seconds"])
+            assert searched[order] <= target
+            if order > 1:
+                assert row["band_error_below"] == searched[order - 1] > target
+            if method != "pymor-irka":
+                assert order <= row["bound_order"]
+                # The searched model and the timed one are the same reduction.
+                assert row["band_error"] == pytest.approx(searched[order], rel=1e-6, abs=1e-9)
+                # Below the crossing, the search window was tried and does not reach either.
+                window = range(max(1, order - settings["search_window"]), order)
+                assert all(searched[r] > target for r in window)
+    ratios = comparison["ratios"]
+    for method in EQUAL_ACCURACY_METHODS:
+        rows = equal_accuracy[method]
+        if isinstance(rows, dict):
+            continue
+        reached = [row for row in rows if row["reached"]]
+        assert [r["machines"] for r in ratios[method]] == [row["machines"] for row in reached]
+        for ratio, row in zip(ratios[method], reached):
+            assert ratio["equal_accuracy_order"] == row["equal_accuracy_order"]
+            assert ratio["time_to_equal_accuracy_ratio"] == pytest.approx(
+                row["equal_accuracy_seconds"] / pipeline[row["machines"]]["reduce_seconds"])
+
+
+def test_dask_sweep_matches_the_serial_one(report):
+    sweep = report["comparison"]["sweep_dask"]
+    settings = report["comparison"]["settings"]
+    assert sweep["timeout"] is False and "error" not in sweep, sweep
+    assert sweep["runs"] == settings["sweep_runs"] == 40
+    assert sweep["rows"] == [40, 40]
+    assert sweep["tables_identical"] is True and sweep["max_relative_difference"] <= 1e-12
+    assert len(sweep["worker_threads"]) == sweep["workers"] == 2
+    for worker in sweep["worker_threads"]:
+        assert worker["blas_threads"] == [1] and worker["OPENBLAS_NUM_THREADS"] == "1"
+    for key in ("serial_seconds", "dask_seconds", "speedup", "mean_run_seconds", "mean_run_seconds_dask",
+                "cluster_startup_seconds",
+                "worker_first_trial_seconds", "cluster_shutdown_seconds"):
+        assert _positive(sweep[key]), (key, sweep[key])
+    assert sweep["speedup"] == pytest.approx(sweep["serial_seconds"] / sweep["dask_seconds"])
+    assert sweep["overhead_per_run_seconds"] == pytest.approx(
+        (sweep["dask_seconds"] - sweep["serial_seconds"] / 2) / 40)
+
+
+def test_markdown_has_the_equal_accuracy_and_sweep_tables(run):
+    report, written = run
+    text = written.read_text()
+    assert "## Time to equal accuracy" in text and "## Monte-Carlo sweep: serial against Dask" in text
+    for row in report["comparison"]["equal_accuracy"]["balred-truncate"]:
+        assert f"| {row['machines']} | balred-truncate | " in text
+        assert f" | {row['equal_accuracy_order']} | " in text
+
+
 def _bench_module():
-    spec = importlib.util.spec_from_file_location("bench", SCRIPT)
+    spec = importlib.util.spec_from_file_location("bench_script", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -168,3 +254,55 @@ def test_large_band_error_fields_and_the_limit(monkeypatch):
     assert fields["band_error_upper"] == fields["band_error"] and _positive(fields["band_error_seconds"])
     monkeypatch.setattr(bench, "LARGE_BAND_ERROR_LIMIT", reduced.original.n - 1)
     assert bench.large_band_error(reduced) == {"band_error": None, "band_error_note": bench.LARGE_BAND_ERROR_NOTE}
+
+
+def test_bench_examples_run_as_written():
+    result = doctest.testmod(_bench_module(), verbose=False, report=True)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_order_search_finds_the_lowest_order_past_a_spike():
+    bench = _bench_module()
+    # Order 6 spikes above the target inside the bisection's range; 4 is the lowest that reaches.
+    errors = {1: 5.0, 2: 4.0, 3: 3.0, 4: 0.5, 5: 0.4, 6: 2.0, 7: 0.3, 8: 0.2, 9: 0.1, 10: 0.1}
+    order, evaluated = bench.smallest_reaching_order(errors.get, 1.0, 10)
+    assert order == 4 and all(errors[r] > 1.0 for r in range(1, order))
+    assert set(evaluated) <= set(errors) and all(evaluated[r] == errors[r] for r in evaluated)
+    assert bench.smallest_reaching_order(errors.get, 0.05, 10) == (None, {10: 0.1, 9: 0.1})
+
+
+def test_state_space_column_matches_a_dense_solve():
+    bench = _bench_module()
+    rng = np.random.default_rng(0)
+    for order in (1, 2, 7):
+        A = rng.standard_normal((order, order)) - 3 * order * np.eye(order)
+        B, C, D = rng.standard_normal((order, 1)), rng.standard_normal((4, order)), rng.standard_normal((4, 1))
+        expected = np.stack([(C @ np.linalg.solve(1j * w * np.eye(order) - A, B) + D)[:, 0]
+                             for w in bench.BAND_FREQUENCIES])
+        assert np.allclose(bench.state_space_column(A, B, C, D), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_table_difference_sees_a_changed_number_and_ignores_row_order_and_seconds():
+    bench = _bench_module()
+    table = pd.DataFrame({"study": ["s"] * 3, "seed": [0, 1, 2], "value": [1.0, 2.0, 3.0],
+                          "success": [True, False, True], "seconds": [0.1, 0.2, 0.3]})
+    shuffled = table.iloc[[2, 0, 1]].assign(seconds=[9.0, 8.0, 7.0])
+    assert bench.table_difference(table, shuffled) == (True, 0.0)
+    nudged = table.assign(value=[1.0, 2.0 * (1 + 1e-9), 3.0])
+    same, largest = bench.table_difference(table, nudged)
+    assert same is False and largest == pytest.approx(1e-9, rel=1e-3)
+    flipped = table.assign(success=[True, True, True])
+    assert bench.table_difference(table, flipped)[0] is False
+    missing = table.assign(value=[1.0, np.nan, 3.0])
+    assert bench.table_difference(missing, missing)[0] is False  # NaN never counts as equal
+    assert bench.table_difference(table, table.iloc[:2]) == (False, None)
+
+
+def test_band_error_refuses_a_non_finite_response():
+    bench = _bench_module()
+    reference = np.ones((3, 2), dtype=complex)
+    assert bench.band_error(reference, reference) == 0.0
+    broken = reference.copy()
+    broken[1, 0] = np.nan
+    with pytest.raises(ArithmeticError, match="not finite"):
+        bench.band_error(reference, broken)
