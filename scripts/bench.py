@@ -48,7 +48,7 @@ Cases (names for ``--only``)
     * ``comparison.ratios``: per size, balred and pyMOR reduction time / pipeline time and
       their errors / the pipeline's errors.
     * time to equal accuracy (``comparison.equal_accuracy``, part of ``balred`` and ``pymor``;
-      one process per method and size): the lowest order at which a method's band error
+      one process per method and size; ``--quick``: the smallest size only): the lowest order at which a method's band error
       (the same :func:`accuracy` band error, same frequencies) reaches the pipeline's, and the
       time of that one reduction: ``balred-truncate`` and ``balred-matchdc``
       (``balred(..., method=...)``), ``pymor-bt`` (``BTReductor``) and ``pymor-irka``
@@ -101,7 +101,7 @@ Cases (names for ``--only``)
     Target: under 30 s.
 ``sweep_dask`` -- a Monte-Carlo sweep (:func:`gridcoherence.studies.sweeps.sweep`) of the
     bundled study ``thm3_10`` (Thm 3.10's trial: a new (3.41) SBM graph and new machines per
-    seed, here at n = 40, about 50 ms a run) over 1,000 seeds (``--quick``: 40), once serially
+    seed, here at n = 40, about 50 ms a run) over 1,000 seeds (``--quick``: 16), once serially
     and once with ``scheduler="local", n_workers=2``, each into a fresh file. Reported: both
     wall times, speed-up, the mean run time serially and on the workers (higher on the
     workers when they are short of CPU), overhead per run (Dask s - serial s / 2) / runs,
@@ -165,10 +165,12 @@ LARGE_BAND_ERROR_NOTE = (
     "reduction's 1.8 GiB to 3.9 GiB (its target is 3 GiB), and were 1.74x apart")
 
 SIZES = {
-    "full": {"side_by_side": [100, 200, 500, 1000, 2000], "irka_max_order": 30, "sweep_runs": 1000,
+    "full": {"side_by_side": [100, 200, 500, 1000, 2000], "equal_accuracy": [100, 200, 500, 1000, 2000],
+             "irka_max_order": 30, "sweep_runs": 1000,
              "large": [10_000, 100_000, 1_000_000],
              "spectral": [10_000, 100_000, 1_000_000], "end_to_end": ("pandapower:case9241pegase", 10)},
-    "quick": {"side_by_side": [40, 80], "irka_max_order": 5, "sweep_runs": 40, "large": [3_000, 6_000],
+    "quick": {"side_by_side": [40, 80], "equal_accuracy": [40], "irka_max_order": 5, "sweep_runs": 16,
+              "large": [3_000, 6_000],
               "spectral": [3_000],
               "end_to_end": ("nets_nyps68", 5)},
 }
@@ -1160,7 +1162,7 @@ def main(argv=None):
             equal_accuracy[method] = series[family]
             continue
         skip = {} if method == "pymor-irka" else balanced_truncation_skips(series[family], family, args.timeout)
-        equal_accuracy[method] = run_series(case_equal_accuracy, sizes["side_by_side"], "machines", args.timeout,
+        equal_accuracy[method] = run_series(case_equal_accuracy, sizes["equal_accuracy"], "machines", args.timeout,
                                             method, sizes["irka_max_order"], skip=skip)
     sweep_dask = run_case(case_sweep_dask, sizes["sweep_runs"], timeout=args.timeout) \
         if "sweep_dask" in selected else None
@@ -1184,7 +1186,8 @@ def main(argv=None):
                          "aggregate_order": AGGREGATE_ORDER, "equal_order": EQUAL_ORDER,
                          "band_edge": BAND_EDGE, "band_frequencies": int(BAND_FREQUENCIES.size),
                          "step_horizon_s": float(STEP_TIMES[-1]), "step_points": int(STEP_TIMES.size),
-                         "sizes": sizes["side_by_side"], "search_window": SEARCH_WINDOW,
+                         "sizes": sizes["side_by_side"], "equal_accuracy_sizes": sizes["equal_accuracy"],
+                         "search_window": SEARCH_WINDOW,
                          "irka_max_order": sizes["irka_max_order"], "irka_tolerance": IRKA_TOLERANCE,
                          "sweep_study": SWEEP_STUDY, "sweep_params": SWEEP_PARAMS, "sweep_runs": sizes["sweep_runs"],
                          "sweep_workers": SWEEP_WORKERS},
