@@ -325,14 +325,8 @@ def _network_solver(model, s, method, lowrank):
     ``lowrank`` = (V_k, core) feeds the iterative method's preconditioner
     (:func:`_preconditioned_network`).
     """
-    if method == "dense":
-        K = model.coupling(s) * model.laplacian.toarray()
-        K[np.diag_indices_from(K)] += model.nodes.inverse_transfer(s)
-        factor = sla.lu_factor(K, check_finite=False)
-        return lambda X: sla.lu_solve(factor, X, check_finite=False)
-    if method == "splu":
-        lu = spla.splu((sp.diags(model.nodes.inverse_transfer(s)) + model.coupling(s) * model.laplacian).tocsc())
-        return lambda X: lu.solve(np.asarray(X, dtype=complex))
+    if method in ("dense", "splu"):
+        return model.network_solver(s, dense=method == "dense")
     operator, precondition, _ = _preconditioned_network(model, s, lowrank)
 
     def solve(X):

@@ -70,11 +70,6 @@ MODAL_CHECK_RTOL = 1e-8
 #: Tolerance of the structural check that the zero mode is unobservable.
 MARGINAL_MODE_RTOL = 1e-9
 
-#: Fill (nnz / n^2) of the network matrix from which its frequency-domain solves use a
-#: dense LAPACK LU instead of SuperLU: Kron-reduced grids are dense, and SuperLU's
-#: bookkeeping then costs more than the factorisation (0.70 s against 0.43 s at n = 1,445).
-DENSE_SOLVE_FILL = 0.2
-
 
 # ---------------------------------------------------------------------------- inputs
 def node_groups(groups, models, n):
@@ -408,18 +403,14 @@ class LiftedNetwork:
     def network_solution(self, w):
         """x(jw) = (G^{-1}(jw) + f(jw) L)^{-1} b for the network input b, kept per frequency.
 
-        One LU of the n x n network matrix (sparse, or dense LAPACK from
-        :data:`DENSE_SOLVE_FILL`); the solutions are kept, so the frequencies of a sweep
-        can later span a local projection (:meth:`projected`) at no further cost.
+        One LU of the n x n network matrix
+        (:meth:`~gridcoherence.models.network.NetworkModel.network_solver`: sparse, or dense
+        for dense Laplacians); the solutions are kept, so the frequencies of a sweep can
+        later span a local projection (:meth:`projected`) at no further cost.
         """
         w = float(w)
         if w not in self._solutions:
-            K = self.network.system_matrix(1j * w)
-            rhs = self.network_input.astype(complex)
-            if K.nnz >= DENSE_SOLVE_FILL * K.shape[0] ** 2:
-                self._solutions[w] = la.solve(K.toarray(), rhs, check_finite=False)
-            else:
-                self._solutions[w] = spla.splu(K.tocsc()).solve(rhs)
+            self._solutions[w] = self.network.network_solver(1j * w)(self.network_input.astype(complex))
         return self._solutions[w]
 
     @cached_property
