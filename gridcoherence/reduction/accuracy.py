@@ -181,13 +181,9 @@ class ReductionAccuracy:
 
     n_areas: int
     band_rad_s: float
-    band_error_kind: str
-    band_error_rad_s_per_pu: float
-    band_error_lower_rad_s_per_pu: float
     transfer_norm_rad_s_per_pu: float
     relative_band_error: float
     relative_band_error_lower: float
-    peak_frequency_rad_s: float
     area_error_rad_s: np.ndarray
     area_nadir_rad_s: np.ndarray
     area_relative_error: np.ndarray
@@ -195,8 +191,28 @@ class ReductionAccuracy:
     horizon_s: float
     n_samples: int
     settles: bool
-    undamped_frequencies_rad_s: np.ndarray
     band_error: band_module.BandError = field(repr=False)
+
+    # The band error's own numbers, read off it in the units of this class's names.
+    @property
+    def band_error_kind(self):
+        return self.band_error.kind
+
+    @property
+    def band_error_rad_s_per_pu(self):
+        return self.band_error.sup_error_upper
+
+    @property
+    def band_error_lower_rad_s_per_pu(self):
+        return self.band_error.sup_error
+
+    @property
+    def peak_frequency_rad_s(self):
+        return self.band_error.worst_frequency
+
+    @property
+    def undamped_frequencies_rad_s(self):
+        return self.band_error.undamped_frequencies.copy()
 
     @property
     def worst_area(self):
@@ -416,10 +432,9 @@ def reduction_accuracy(reduced, reference):
         raise ArithmeticError(f"area {int(np.flatnonzero(~(nadir > 0))[0])} does not respond to the disturbance "
                               "on the time grid; its relative error is undefined")
     return ReductionAccuracy(
-        n_areas=int(partition.n_clusters), band_rad_s=reference.band, band_error_kind=band.kind,
-        band_error_rad_s_per_pu=band.sup_error_upper, band_error_lower_rad_s_per_pu=band.sup_error,
-        transfer_norm_rad_s_per_pu=transfer_norm, relative_band_error=band.sup_error_upper / transfer_norm,
-        relative_band_error_lower=band.sup_error / transfer_norm_upper, peak_frequency_rad_s=band.worst_frequency,
+        n_areas=int(partition.n_clusters), band_rad_s=reference.band, transfer_norm_rad_s_per_pu=transfer_norm,
+        relative_band_error=band.sup_error_upper / transfer_norm,
+        relative_band_error_lower=band.sup_error / transfer_norm_upper,
         area_error_rad_s=error, area_nadir_rad_s=nadir, area_relative_error=error / nadir,
         disturbance_pu=reference.u0.copy(), horizon_s=float(reference.t[-1]), n_samples=int(reference.t.size),
-        settles=reference.settles, undamped_frequencies_rad_s=band.undamped_frequencies.copy(), band_error=band)
+        settles=reference.settles, band_error=band)
