@@ -92,7 +92,6 @@ class NetworkReduction:
     _selection: object = field(default=None, repr=False)
     _reference: object = field(default=None, repr=False)
     _accuracies: dict = field(default_factory=dict, repr=False)
-    _responses: dict = field(default_factory=dict, repr=False)
 
     @property
     def labels(self):
@@ -225,9 +224,9 @@ class NetworkReduction:
     def original_response(self, u0=None, t=None):
         """The original network's step response, the one :meth:`accuracy` compares with.
 
-        Simulated once per (u0, t): the response behind the first :meth:`accuracy` (or the
-        tolerance search) is reused when the disturbance and grid are the same, so figures
-        and tables drawn after the accuracy need no second simulation of the original.
+        The response behind the first :meth:`accuracy` (or the tolerance search) when the
+        disturbance and grid are the same, so figures and tables drawn after the accuracy
+        need no second simulation of the original; else simulated here.
 
         Parameters
         ----------
@@ -246,10 +245,7 @@ class NetworkReduction:
         _, u0, t = accuracy_arguments(self.structure.original, None, u0, t)
         if base is not None and np.array_equal(base.u0, u0) and np.array_equal(base.t, t):
             return base.response
-        key = _arguments_key(0.0, u0, t)
-        if key not in self._responses:
-            self._responses[key] = self.structure.original.response(u0, "step", t)
-        return self._responses[key]
+        return self.structure.original.response(u0, "step", t)
 
     @property
     def selection_(self):
