@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models.kron import KronReduction
 from ..models.laplacian import smallest_eigenpairs
 from ..models.network import NetworkModel
 from .bundled import bundled_path, list_cases
@@ -383,8 +384,9 @@ def _build(document, source, folder, overrides):
         raise CaseError(source, "scale", "only stochastic block model cases can be scaled")
     base_mva = top.value("base_mva")
     frequency = top.value("frequency_hz")
+    kron = None
     if power:
-        laplacian, nodes, node_names, machine_bus, details, options = _power_case(
+        laplacian, kron, nodes, node_names, machine_bus, details, options = _power_case(
             source, network, machines, folder, overrides, base_mva, frequency)
         options.update(overrides.get("machine_options", {}))
         base_mva, frequency = details.pop("base_mva"), details.pop("frequency_hz")
@@ -393,7 +395,8 @@ def _build(document, source, folder, overrides):
         nodes, node_names = graph_nodes(source, machines, laplacian.shape[0])
         machine_bus = None
     model = NetworkModel(nodes, connectivity * laplacian, coupling=coupling, node_names=node_names,
-                         name=name, allow_negative_weights=details.get("negative_weights", 0) > 0)
+                         name=name, allow_negative_weights=details.get("negative_weights", 0) > 0,
+                         kron=None if kron is None else kron.scaled(connectivity))
     units = model_units(machine_bus is not None, coupling)
     options["connectivity_scale"] = connectivity
     metadata = CaseMetadata(name=name, description=description, source=str(source),
@@ -458,5 +461,6 @@ def _power_case(source, network, machines, folder, overrides, base_mva, frequenc
                    n_buses=len(net.bus), bus_grid=grid, network_sha256=given_sha256,
                    coordinates=_machine_coordinates(grid, [m.bus for m in reduced.machines]))
     options = {"keep_main_island": keep_main_island, "linearization": linearization}
-    return (reduced.laplacian, data.nodes(reduced.kept), [m.name for m in reduced.machines],
+    kron = None if reduced.full_laplacian is None else KronReduction(reduced.full_laplacian, len(reduced.machines))
+    return (reduced.laplacian, kron, data.nodes(reduced.kept), [m.name for m in reduced.machines],
             tuple(int(m.bus) for m in reduced.machines), details, options)

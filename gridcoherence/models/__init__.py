@@ -9,6 +9,8 @@ helpers, never cases, coherence, reduction, report or studies.
   clusters k and the check that V_k is determined.
 * :mod:`~gridcoherence.models.embedding` -- Spectral embeddings of a network Laplacian,
   their smallest eigenpairs and the default choice.
+* :mod:`~gridcoherence.models.kron` -- A Kron-reduced Laplacian kept in its sparse,
+  unreduced form.
 * :mod:`~gridcoherence.models.laplacian` -- Graph Laplacians: construction, validation and
   the smallest eigenpairs.
 * :mod:`~gridcoherence.models.lti` -- Continuous-time LTI helpers: model validation, DC
@@ -28,7 +30,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["coupling", "eigengap", "embedding", "laplacian", "lti", "network", "nodes", "simulate"],
+    submodules=["coupling", "eigengap", "embedding", "kron", "laplacian", "lti", "network", "nodes", "simulate"],
     submod_attrs={
         "coupling": ["Coupling", "as_coupling"],
         "eigengap": [
@@ -36,6 +38,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "DEGENERACY_RTOL"
         ],
         "embedding": ["EMBEDDINGS", "EigenpairCache", "default_embedding", "suggest_k_for"],
+        "kron": ["KronReduction"],
         "laplacian": [
             "build_laplacian", "validate_laplacian", "laplacian_components", "smallest_eigenpairs",
             "eigenvalue_error_bounds", "algebraic_connectivity", "DisconnectedNetworkError",

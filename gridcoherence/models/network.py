@@ -22,6 +22,7 @@ import scipy.sparse.linalg as spla
 
 from .._validation import as_frequencies, check_finite
 from .coupling import as_coupling
+from .kron import KronReduction
 from .laplacian import validate_laplacian, build_laplacian
 from .nodes import as_node_dynamics
 from .simulate import default_time_grid, simulate_lti
@@ -88,6 +89,11 @@ class NetworkModel:
         Laplacian is known to satisfy.
     node_names : sequence of str, optional
     name : str, optional
+    kron : KronReduction, optional
+        The sparse network that ``laplacian`` is the Kron reduction of (a power grid's
+        buses, eliminated onto its machines; :mod:`gridcoherence.models.kron`), checked
+        against ``laplacian`` on a random probe. Solves with the network matrix then run
+        on it, sparse, instead of on the (generally full) reduced L.
 
     Attributes
     ----------
@@ -98,6 +104,7 @@ class NetworkModel:
     inertia : ndarray
         The centre-of-inertia weights m_i: the high-frequency coefficient of g_i^{-1}
         (all equal if no node has one); see :meth:`center_of_inertia_weights`.
+    kron : KronReduction or None
 
     Examples
     --------
@@ -113,7 +120,7 @@ class NetworkModel:
     """
 
     def __init__(self, nodes, laplacian, coupling="1/s", *, allow_disconnected=False,
-                 allow_negative_weights=False, node_names=None, name=None):
+                 allow_negative_weights=False, node_names=None, name=None, kron=None):
         self.nodes = as_node_dynamics(nodes)
         if sp.issparse(laplacian) or (isinstance(laplacian, np.ndarray) and laplacian.ndim == 2
                                       and laplacian.shape[0] == laplacian.shape[1]
@@ -138,6 +145,11 @@ class NetworkModel:
                 raise ValueError(f"node_names has {len(node_names)} entries for {self.n} nodes")
         self.node_names = node_names
         self.name = name
+        if kron is not None:
+            if not isinstance(kron, KronReduction):
+                raise TypeError(f"kron must be a KronReduction, got {type(kron).__name__}")
+            kron.check_reduces(self.laplacian)
+        self.kron = kron
         m = self.nodes.inertia
         self.inertia = m if np.any(m > 0) else np.ones(self.n)
         self._realization = None
@@ -157,6 +169,11 @@ class NetworkModel:
         h = self.nodes.inverse_transfer(complex(s))
         return (sp.diags(h) + self.coupling(complex(s)) * self.laplacian).tocsc()
 
+    @property
+    def solves_unreduced(self):
+        """Whether :meth:`network_solver`'s sparse LU runs on the :attr:`kron` network (it has fewer entries than L)."""
+        return self.kron is not None and self.kron.full.nnz < self.laplacian.nnz
+
     def network_solver(self, s, dense=None):
         """X -> (G^{-1}(s) + f(s) L)^{-1} X = T(s) X, the network matrix factorised once.
 
@@ -164,23 +181,43 @@ class NetworkModel:
         ----------
         s : complex
         dense : bool, optional
-            LAPACK LU of the dense n x n matrix, or SuperLU of the sparse one; by default
-            dense when L fills at least :data:`DENSE_SOLVE_FILL` of n^2.
+            LAPACK LU of the dense n x n matrix, or a sparse LU (SuperLU): of the
+            unreduced sparse network when the model has a :attr:`kron` reduction with
+            fewer entries than L, else of the sparse n x n matrix. By default sparse when
+            that reduction exists, otherwise dense when L fills at least
+            :data:`DENSE_SOLVE_FILL` of n^2.
 
         Returns
         -------
         callable
             Taking an (n,) or (n, m) array.
+
+        Raises
+        ------
+        ZeroDivisionError
+            The network matrix is singular: T(s) has a pole at s.
         """
         s = complex(s)
+        unreduced = self.solves_unreduced
         if dense is None:
-            dense = self.laplacian.nnz >= DENSE_SOLVE_FILL * self.n ** 2
+            dense = not unreduced and self.laplacian.nnz >= DENSE_SOLVE_FILL * self.n ** 2
+        h, fs = self.nodes.inverse_transfer(s), self.coupling(s)
         if dense:
-            K = self.coupling(s) * self.laplacian.toarray()
-            K[np.diag_indices_from(K)] += self.nodes.inverse_transfer(s)
+            K = fs * self.laplacian.toarray()
+            K[np.diag_indices_from(K)] += h
             factor = la.lu_factor(K, check_finite=False)
+            if not np.all(np.diagonal(factor[0])):
+                raise ZeroDivisionError(f"T(s) has a pole at s = {s}")
             return lambda X: la.lu_solve(factor, X, check_finite=False)
-        lu = spla.splu(self.system_matrix(s))
+        if unreduced:
+            try:
+                return self.kron.solver(h, fs)
+            except ZeroDivisionError as exc:
+                raise ZeroDivisionError(f"T(s) has a pole at s = {s}") from exc
+        try:
+            lu = spla.splu(self.system_matrix(s))
+        except RuntimeError as exc:  # "Factor is exactly singular"
+            raise ZeroDivisionError(f"T(s) has a pole at s = {s}") from exc
         return lambda X: lu.solve(np.asarray(X, dtype=complex))
 
     def transfer_matrix(self, s, columns=None):
@@ -200,8 +237,10 @@ class NetworkModel:
 
         Notes
         -----
-        One sparse LU factorisation per frequency, then c triangular solves: for
-        grid-like networks O(ns (nnz + c n)) up to fill-in; no dense inverse is formed.
+        One sparse LU factorisation per frequency (:meth:`network_solver`, of the
+        unreduced network when there is a :attr:`kron` reduction), then c triangular
+        solves: for grid-like networks O(ns (nnz + c n)) up to fill-in; no dense inverse
+        is formed.
         """
         s_arr, scalar = as_frequencies(s)
         if columns is None:
@@ -218,11 +257,7 @@ class NetworkModel:
         rhs[columns, np.arange(columns.size)] = 1.0
         out = np.empty((s_arr.size, self.n, columns.size), dtype=complex)
         for k, sk in enumerate(s_arr):
-            try:
-                lu = spla.splu(self.system_matrix(sk))
-            except RuntimeError as exc:  # "Factor is exactly singular"
-                raise ZeroDivisionError(f"T(s) has a pole at s = {sk}") from exc
-            out[k] = lu.solve(rhs)
+            out[k] = self.network_solver(sk, dense=False)(rhs)
         if not np.all(np.isfinite(out)):
             raise ArithmeticError("T(s) evaluation produced non-finite values")
         return out[0] if scalar else out

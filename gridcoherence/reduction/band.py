@@ -769,9 +769,11 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         about 1e-8 relative in w).
     method : {"auto", "dense", "splu", "gmres", "bounds"}
         How the error is obtained. Exact (:attr:`BandError.kind` "exact"): T(jw) x by
-        dense LU (``auto`` for n <= 2000), sparse LU (``auto`` above that for mean
-        degree nnz(L) / n <= :data:`SPLU_DEGREE_LIMIT`: grid-like networks; it fills
-        in on dense or random graphs) or GMRES preconditioned by the low-rank model plus
+        dense LU (``auto`` for n <= 2000), sparse LU (``auto`` for power grids that
+        keep their unreduced bus network,
+        :attr:`~gridcoherence.models.network.NetworkModel.kron`, and above 2000 nodes
+        for mean degree nnz(L) / n <= :data:`SPLU_DEGREE_LIMIT`: grid-like networks; it
+        fills in on dense or random graphs) or GMRES preconditioned by the low-rank model plus
         Jacobi (for dense SBM-like graphs, whose degrees dominate L off the slow
         subspace; it stops at a preconditioned residual of 1e-8, so errors far below
         the band's sup are resolved only to about 1e-8 ||T||), then the spectral norms
@@ -872,7 +874,10 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     points_per_decade = _positive_finite("points_per_decade", points_per_decade, "number")
     if method == "auto":
         n, nnz = original.n, original.laplacian.nnz
-        method = "dense" if n <= BAND_DENSE_LIMIT else ("splu" if nnz <= SPLU_DEGREE_LIMIT * n else "bounds")
+        if original.solves_unreduced:
+            method = "splu"
+        else:
+            method = "dense" if n <= BAND_DENSE_LIMIT else ("splu" if nnz <= SPLU_DEGREE_LIMIT * n else "bounds")
     elif method not in _METHODS:
         raise ValueError(f"unknown method {method!r}; use 'auto', 'dense', 'splu', 'gmres' or 'bounds'")
     centres, widths, slowest, undamped = _band_resonances(reduced, eta)
