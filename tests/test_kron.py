@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import gridcoherence as gc
 from conftest import random_family, random_weighted_graph
 from gridcoherence.models.kron import KronReduction
+from gridcoherence.models.simulate import simulate_lti
 
 
 def unreduced_network(n_kept, n_eliminated, seed):
@@ -81,3 +82,17 @@ def test_singular_network_matrix_is_a_pole():
     kron = KronReduction(K, 4)
     with pytest.raises(ZeroDivisionError):
         kron.solver(np.zeros(4), 0.0)  # the zero matrix: SuperLU finds an exactly zero pivot
+
+
+def test_simulation_through_the_kron_reduction_equals_the_stored_matrix():
+    """Above the dense propagator's size the step response applies A through K, to rounding the same."""
+    K, L = unreduced_network(150, 300, 11)
+    model = gc.NetworkModel(random_family(150, 4, 2), L, "1/s", kron=KronReduction(K, 150))
+    real = model.realization()
+    assert model.solves_unreduced and real.apply_A is not None and real.n_states > 400
+    x = np.random.default_rng(0).standard_normal(real.n_states)
+    assert np.abs(real.apply_A(x) - real.A @ x).max() <= 1e-12 * abs(real.A).max() * np.abs(x).max() * 150
+    t = np.linspace(0.0, 5.0, 251)
+    through_kron = model.response(3, "step", t).y
+    stored = simulate_lti(real.A, real.B, real.C, real.D, np.eye(150)[3], "step", t).y
+    assert np.abs(through_kron - stored).max() <= 1e-10 * np.abs(stored).max()

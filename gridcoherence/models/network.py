@@ -52,6 +52,11 @@ class NetworkRealization:
     ----------
     A, B, C, D : scipy.sparse.csr_matrix
     n_node_states, n_coupling_states : int
+    apply_A : callable or None
+        x -> A x through the network's Kron reduction
+        (:attr:`NetworkModel.kron`, when its sparse network has fewer entries than L):
+        the same numbers as ``A @ x`` to rounding, at the cost of the sparse network
+        rather than of the full reduced L. None when A is best applied as stored.
     """
 
     A: sp.csr_matrix
@@ -60,6 +65,7 @@ class NetworkRealization:
     D: sp.csr_matrix
     n_node_states: int
     n_coupling_states: int
+    apply_A: object = None
 
     @property
     def n_states(self):
@@ -291,6 +297,7 @@ class NetworkModel:
         A0 = sp.bmat([[An, sp.csr_matrix((nxn, nz))], [Bf @ Cn, Af]], format="csr")
         Bv = sp.vstack([Bn, Bf @ Dn_mat], format="csr")
         C0 = sp.hstack([Cn, sp.csr_matrix((n, nz))], format="csr")
+        apply_A = None
         if f.df != 0.0 and np.any(Dn != 0.0):
             K = (sp.identity(n) + f.df * Dn_mat @ L).tocsc()
             lu = spla.splu(K)
@@ -299,13 +306,15 @@ class NetworkModel:
         else:
             Fv = (L @ Cc).tocsr()
             Ev = sp.identity(n, format="csr")
+            if self.solves_unreduced:
+                apply_A = _kron_action(A0.tocsr(), Bv, Cc, self.kron)
         A = (A0 - Bv @ Fv).tocsr()
         B = (Bv @ Ev).tocsr()
         C = (C0 - Dn_mat @ Fv).tocsr()
         D = (Dn_mat @ Ev).tocsr()
         for name, M in (("A", A), ("B", B), ("C", C), ("D", D)):
             check_finite(f"realization matrix {name}", M.data)
-        return NetworkRealization(A, B, C, D, nxn, nz)
+        return NetworkRealization(A, B, C, D, nxn, nz, apply_A)
 
     def to_statespace(self, *, max_states=DENSE_LIMIT):
         """The network as a dense python-control ``StateSpace`` (moderate sizes only).
@@ -385,13 +394,18 @@ class NetworkModel:
         u0 = self.input_shape(u0)
         t = default_time_grid() if t is None else t
         real = self.realization()
-        result = simulate_lti(real.A, real.B, real.C, real.D, u0, signal, t, x0=x0)
+        result = simulate_lti(real.A, real.B, real.C, real.D, u0, signal, t, x0=x0, apply_A=real.apply_A)
         result.y_coi = self.center_of_inertia(result.y)
         return result
 
     def input_shape(self, u0):
         """Validate a disturbance shape: an int k is the unit vector e_k."""
         return disturbance_shape(u0, self.n)
+
+
+def _kron_action(A0, Bv, Cc, kron):
+    """x -> (A0 - Bv L Cc) x with L applied through ``kron`` (the realization's A, without its full L)."""
+    return lambda x: A0 @ x - Bv @ kron.matvec(Cc @ x)
 
 
 def disturbance_shape(u0, n):

@@ -234,7 +234,7 @@ def uniform_time_grid(t):
     return t, float(t[-1] / (t.size - 1))
 
 
-def simulate_lti(A, B, C, D, b, signal, t, *, x0=None):
+def simulate_lti(A, B, C, D, b, signal, t, *, x0=None, apply_A=None):
     """Response of x' = A x + B b sigma(t), y = C x + D b sigma(t) on a uniform grid.
 
     Parameters
@@ -250,6 +250,12 @@ def simulate_lti(A, B, C, D, b, signal, t, *, x0=None):
         Uniform grid starting at 0.
     x0 : array_like, optional
         Initial state (zero by default).
+    apply_A : callable, optional
+        x -> A x for (nx,) and (nx, m) arrays, the same numbers as ``A @ x`` to rounding
+        but cheaper (a network's products through its Kron reduction,
+        :attr:`~gridcoherence.models.network.NetworkRealization.apply_A`); the
+        propagation of generator signals then uses it, while ``A`` itself still gives
+        the balancing, the trace and the products with A^T of the norm estimates.
 
     Returns
     -------
@@ -284,11 +290,13 @@ def simulate_lti(A, B, C, D, b, signal, t, *, x0=None):
         # Time points in chunks, each restarted from the last state, so memory stays
         # O(chunk * nx) instead of holding every state at every time.
         chunk = max(2, min(t.size, STATE_BUFFER_ENTRIES // max(1, A_bal.shape[0])))
+        propagated = A_bal if apply_A is None else _balanced_operator(A_bal, d, apply_A, coupling, ag)
+        trace = float(A_bal.diagonal().sum())
         y_parts, v = [], np.r_[x0, xg0] / d
         for lo in range(0, t.size - 1, chunk - 1):
             count = min(chunk, t.size - lo)
-            states = spla.expm_multiply(A_bal, v, start=0.0, stop=h * (count - 1), num=count,
-                                        endpoint=True)
+            states = spla.expm_multiply(propagated, v, start=0.0, stop=h * (count - 1), num=count,
+                                        endpoint=True, traceA=trace)
             v = states[-1]
             part = (C @ (states[:, :nx] * d[None, :nx]).T).T
             y_parts.append(part if lo == 0 else part[1:])
@@ -312,6 +320,22 @@ def simulate_lti(A, B, C, D, b, signal, t, *, x0=None):
             y_states[k + 1] = C @ x
         method = "expm_multiply (first-order hold)"
     return _finish(t, y_states + np.outer(sigma, Db), sigma, method, A_bal)
+
+
+def _balanced_operator(A_bal, d, apply_A, coupling, ag):
+    """D^{-1} [[A, coupling], [0, ag]] D as a LinearOperator applying A by ``apply_A`` (A_bal^T for adjoints)."""
+    nx = A_bal.shape[0] - ag.shape[0]
+    ag = sp.csr_matrix(ag)
+
+    def matvec(v):
+        x = v * (d if v.ndim == 1 else d[:, None])
+        top = apply_A(x[:nx]) + coupling @ x[nx:]
+        out = np.concatenate([top, ag @ x[nx:]])
+        return out / (d if v.ndim == 1 else d[:, None])
+
+    transposed = A_bal.T.tocsr()
+    return spla.LinearOperator(A_bal.shape, matvec=matvec, matmat=matvec, rmatvec=transposed.__matmul__,
+                               rmatmat=transposed.__matmul__, dtype=float)
 
 
 def _finish(t, y, sigma, method, A_bal):

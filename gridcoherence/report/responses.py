@@ -230,6 +230,7 @@ class LiftedNetwork:
             self.network_input, self.network_output = P.T @ u0, weights @ P
         self.name = name
         self.A = real.A.tocsr()
+        self.apply_A = real.apply_A
         self.b = np.asarray(B @ u0).ravel()
         self.C = sp.csr_matrix(weights @ C)
         self.d = np.asarray(weights @ (D @ u0)).ravel()
@@ -253,7 +254,8 @@ class LiftedNetwork:
         CA = self.C @ self.A
         outputs = sp.vstack([self.C, CA, CA @ self.A]).tocsr()
         feedthrough = np.r_[self.d, self.C @ self.b, CA @ self.b][:, None]
-        sim = simulate_lti(self.A, self.b[:, None], outputs, feedthrough, [1.0], Step(step), t)
+        sim = simulate_lti(self.A, self.b[:, None], outputs, feedthrough, [1.0], Step(step), t,
+                           apply_A=self.apply_A)
         y, rate, acceleration = np.split(sim.y, 3, axis=1)
         return GroupResponse(y, rate, acceleration, step * self.dc_gain())
 
