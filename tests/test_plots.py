@@ -57,6 +57,20 @@ def test_cluster_responses(kundur, tmp_path):
         assert "(s)" in ax.get_xlabel() and "rad/s" in ax.get_ylabel()
 
 
+def test_many_nodes_are_drawn_as_their_range():
+    """A panel of more than MAX_NODE_LINES nodes shades their min..max instead of one line each."""
+    rng = np.random.default_rng(2)
+    t = np.linspace(0.0, 2.0, 21)
+    n = plots.MAX_NODE_LINES + 5
+    y = rng.standard_normal((t.size, n))
+    labels = np.r_[np.zeros(n - 3, int), np.ones(3, int)]
+    fig = plots.plot_cluster_responses((t, y), (t, y[:, [0, n - 1]]), labels)
+    crowded, small = fig.axes[:2]
+    assert len(crowded.get_lines()) == 1 and len(small.get_lines()) == 4
+    band = crowded.collections[0].get_paths()[0].vertices
+    assert np.isclose(band[:, 1].max(), y[:, : n - 3].max()) and np.isclose(band[:, 1].min(), y[:, : n - 3].min())
+
+
 def test_cluster_responses_accepts_cluster_outputs(kundur):
     _, reduced, response, lifted, t = kundur
     fig = plots.plot_cluster_responses(response, (t, lifted.info["reduced_y"]), reduced.labels)

@@ -64,6 +64,22 @@ MAP_EDGES_PER_NODE = 3
 MAP_DENSE_LIMIT = 2000
 
 
+#: Panels with more nodes than this draw the range of their responses (shaded) instead
+#: of one line per node: past a few dozen lines nobody tells them apart, and rendering
+#: 1,445 lines of 2,401 samples took 8 s.
+MAX_NODE_LINES = 30
+
+
+def _node_traces(ax, t, y, color, names=None, *, lw=1.0, alpha=0.55):
+    """One line per column of y (the first 8 named in the legend), or their shaded range beyond MAX_NODE_LINES."""
+    if y.shape[1] > MAX_NODE_LINES:
+        ax.fill_between(t, y.min(axis=1), y.max(axis=1), color=color, alpha=0.35, lw=0,
+                        label=f"range of {y.shape[1]} nodes")
+        return
+    for j in range(y.shape[1]):
+        ax.plot(t, y[:, j], color=color, alpha=alpha, lw=lw, label=names[j] if names is not None and j < 8 else None)
+
+
 def _finish(fig, path, dpi):
     """Save (and close) the figure when a path is given; return it either way."""
     if path is not None:
@@ -103,7 +119,9 @@ def plot_cluster_responses(reference_response, reduced_response, labels, *, node
                            ylabel=FREQUENCY_LABEL, path=None, figsize=None, dpi=120):
     """One panel per cluster: its nodes' responses (solid) and the reduced model's (dashed).
 
-    Panels are titled by area, numbered from 1 (area c + 1 is cluster c).
+    Panels are titled by area, numbered from 1 (area c + 1 is cluster c). A panel of
+    more than :data:`MAX_NODE_LINES` nodes shades the range of their responses instead
+    of drawing each.
 
     Parameters
     ----------
@@ -162,9 +180,8 @@ def plot_cluster_responses(reference_response, reduced_response, labels, *, node
     for c in range(k):
         ax = axes[c]
         members = np.flatnonzero(labels == c)
-        for j, i in enumerate(members):
-            name = str(node_names[i]) if node_names is not None else f"machine {i + 1}"
-            ax.plot(t, y[:, i], color=colors[c], alpha=0.55, lw=1.0, label=name if j < 8 else None)
+        names = [str(node_names[i]) if node_names is not None else f"machine {i + 1}" for i in members]
+        _node_traces(ax, t, y[:, members], colors[c], names)
         ax.plot(t, y_reduced[:, c], "k--", lw=2.0, label="reduced model")
         ax.set_title(f"area {c + 1} ({members.size} node{'s' if members.size != 1 else ''})")
         ax.set_xlabel(TIME_LABEL)
@@ -180,6 +197,8 @@ def plot_cluster_responses(reference_response, reduced_response, labels, *, node
 def plot_coi_vs_aggregate(response, aggregate_response, *, inertia=None, title=None, ylabel=FREQUENCY_LABEL,
                           path=None, figsize=(7.0, 4.5), dpi=120):
     """Every node (thin), their centre of inertia (bold) and aggregate responses (dashed).
+
+    Beyond :data:`MAX_NODE_LINES` nodes their range is shaded instead of one line each.
 
     Parameters
     ----------
@@ -212,8 +231,9 @@ def plot_coi_vs_aggregate(response, aggregate_response, *, inertia=None, title=N
         raise ValueError("aggregate_response is an empty dict")
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
-    ax.plot(t, y, color="0.6", lw=0.7)
-    ax.plot([], [], color="0.6", lw=0.7, label=f"nodes ({y.shape[1]})")
+    _node_traces(ax, t, y, "0.6", lw=0.7, alpha=1.0)
+    if y.shape[1] <= MAX_NODE_LINES:
+        ax.plot([], [], color="0.6", lw=0.7, label=f"nodes ({y.shape[1]})")
     ax.plot(t, coi, color="C0", lw=2.5, label="centre of inertia")
     for j, (name, agg) in enumerate(aggregates.items()):
         t_agg, y_agg = _as_outputs(agg, f"aggregate_response[{name!r}]")
