@@ -75,6 +75,10 @@ def tall_qr(X, mode="economic", block_rows=TALL_QR_BLOCK_ROWS):
     return Q, R
 
 
+#: Lanczos basis size of :func:`symmetric_operator_norm`'s ARPACK run.
+NORM_LANCZOS_VECTORS = 10
+
+
 def symmetric_operator_norm(apply, n, *, tol=1e-6, dense_limit=400, random_state=0):
     """Largest singular value of a complex symmetric (E = E^T) n x n operator.
 
@@ -93,7 +97,9 @@ def symmetric_operator_norm(apply, n, *, tol=1e-6, dense_limit=400, random_state
     Notes
     -----
     E^H x = conj(E conj(x)) because E is complex symmetric, so each ARPACK step costs
-    two ``apply`` calls.
+    two ``apply`` calls. ARPACK keeps :data:`NORM_LANCZOS_VECTORS` Lanczos vectors: it
+    checks convergence only after filling them, and the default 20 cost 43 calls where
+    10 cost 33 (same norms, band errors of case9241pegase).
     """
     if n <= dense_limit:
         return float(np.linalg.norm(apply(np.eye(n, dtype=complex)), 2))
@@ -104,4 +110,5 @@ def symmetric_operator_norm(apply, n, *, tol=1e-6, dense_limit=400, random_state
     operator = spla.LinearOperator((n, n), matvec=matvec, rmatvec=lambda x: np.conj(matvec(np.conj(x))),
                                    dtype=complex)
     v0 = np.random.default_rng(random_state).standard_normal(n).astype(complex)
-    return float(spla.svds(operator, k=1, return_singular_vectors=False, v0=v0, tol=tol)[0])
+    ncv = min(NORM_LANCZOS_VECTORS, n - 1)
+    return float(spla.svds(operator, k=1, ncv=ncv, return_singular_vectors=False, v0=v0, tol=tol)[0])
