@@ -90,6 +90,7 @@ class KronReduction:
         self.n_eliminated = full.shape[0] - self.n
         self._kept_block = full[: self.n, : self.n].tocsr()
         self._coupling = full[: self.n, self.n:].tocsr()
+        self._coupling_T = self._coupling.T.tocsr()
         self._bus_factor = None
 
     def __repr__(self):
@@ -102,7 +103,7 @@ class KronReduction:
     def matvec(self, X):
         """L X for an (n,) or (n, m) array, through the sparse K (K_bb factorised on first use)."""
         X = np.asarray(X)
-        return self._kept_block @ X - self._coupling @ self._bus_solve(self._coupling.T @ X)
+        return self._kept_block @ X - self._coupling @ self._bus_solve(self._coupling_T @ X)
 
     def _bus_solve(self, Y):
         """K_bb^{-1} Y (real factor; a complex Y is solved by parts)."""

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._numeric import symmetric_operator_norm
 from ..models.embedding import default_embedding
 from ..models.network import disturbance_shape
 from ..models.simulate import uniform_time_grid
@@ -323,6 +322,9 @@ class AccuracyReference:
         The arguments, defaults filled in (:func:`accuracy_arguments`).
     key : tuple
         (band, u0, t) as a hashable key.
+    transfer_norms : dict
+        ||T(jw)|| of the original by frequency w, filled by the exact band errors of
+        the reductions compared with it (``band_error(..., transfer_norms=)``).
 
     Notes
     -----
@@ -335,19 +337,7 @@ class AccuracyReference:
         self.key = _arguments_key(self.band, self.u0, self.t)
         self.response = model.response(self.u0, "step", self.t)
         self.settles = _settles(model)
-        self._transfer_norms = {}
-
-    def transfer_norm(self, reduced, w, method):
-        """||T(jw)|| of the original, with the band error's solver for T(jw) x (cached per w)."""
-        w = float(w)
-        if w not in self._transfer_norms:
-            s = 1j * w
-            lowrank = None
-            if method == "gmres":  # its preconditioner is the low-rank model of a reduction
-                lowrank = (reduced.embedding, band_module._lowrank_core(reduced, s)[0])
-            solve = band_module._network_solver(self.model, s, method, lowrank)
-            self._transfer_norms[w] = symmetric_operator_norm(solve, self.model.n)
-        return self._transfer_norms[w]
+        self.transfer_norms = {}
 
 
 
@@ -396,7 +386,8 @@ def reduction_accuracy(reduced, reference):
     -----
     Band error: :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error`
     (one factorisation of the n x n network matrix per frequency, about 40 frequencies),
-    then ||T(jw)|| at the same frequencies (dense SVD for n <= 400, ARPACK beyond); beyond
+    and ||T(jw)|| at the same frequencies with the same factorisation (dense SVD for
+    n <= 400, ARPACK beyond), kept in the reference for the next reduction; beyond
     2,000 nodes the band error's bounds, which come with bounds of ||T(jw)||. Area
     errors: one simulation of the k-node network (exact at the samples,
     :func:`~gridcoherence.models.simulate.simulate_lti`); the maxima are over the samples
@@ -415,12 +406,8 @@ def reduction_accuracy(reduced, reference):
     model = reference.model
     if reduced.original is not model:
         raise ValueError("the reduced network does not reduce the reference's network")
-    band = reduced.band_error(reference.band)
-    if band.kind == "exact":
-        norms = np.array([reference.transfer_norm(reduced, w, band.method) for w in band.frequencies])
-        transfer_norm = transfer_norm_upper = float(norms.max())
-    else:
-        transfer_norm, transfer_norm_upper = (float(x) for x in band.transfer_norm_bounds.max(axis=0))
+    band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms)
+    transfer_norm, transfer_norm_upper = (float(x) for x in band.transfer_norm_bounds.max(axis=0))
     partition = reduced.partition
     groups = [partition.members(c) for c in range(partition.n_clusters)]
     weights = model.center_of_inertia_weights(groups)

@@ -341,10 +341,12 @@ def _network_solver(model, s, method, lowrank):
     return solve
 
 
-def _exact_at(reduced, w, method):
+def _exact_at(reduced, w, method, transfer_norms=None):
     """(error, error, lowrank error, lowrank error, Thm 3.8 bound) at s = jw: the norms themselves.
 
-    The layout of :func:`_bounds_at` (lower and upper bound equal).
+    The layout of :func:`_bounds_at` (lower and upper bound equal). With a
+    ``transfer_norms`` cache, ||T(jw)|| (from it, or computed with the same
+    factorisation and stored) is appended twice, as the bounds' (lower, upper) pair.
     """
     s = 1j * w
     original, V, partition = reduced.original, reduced.embedding, reduced.partition
@@ -354,7 +356,12 @@ def _exact_at(reduced, w, method):
     n = original.n
     error = symmetric_operator_norm(lambda X: solve(X) - lifted_rows @ partition.restrict(X), n)
     lowrank_error = symmetric_operator_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n)
-    return error, error, lowrank_error, lowrank_error, _bound_from_core(reduced, s, core, M2)
+    row = (error, error, lowrank_error, lowrank_error, _bound_from_core(reduced, s, core, M2))
+    if transfer_norms is None:
+        return row
+    if w not in transfer_norms:
+        transfer_norms[w] = symmetric_operator_norm(solve, n)
+    return row + (transfer_norms[w],) * 2
 
 
 def _distance_to_hull(points):
@@ -752,7 +759,8 @@ def _raise_largest_lower_bounds(reduced, grid, sampled_row, rows, refine):
                                  options={"xatol": CERTIFIED_XATOL * hi, "maxiter": 30})
 
 
-def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto"):
+def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto",
+               transfer_norms=None):
     """sup_{0 < w <= eta} ||T(jw) - That_k(jw)|| with the low-rank error and Thm 3.8 bound.
 
     Parameters
@@ -783,6 +791,12 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         bound then raised towards the norm itself at its largest maxima from a Krylov
         subspace built with preconditioned GMRES solves (see Notes); needs lambda_{k+1}
         and a symmetric L.
+    transfer_norms : dict, optional
+        ||T(jw)|| of the original by frequency w, shared by the band errors of several
+        reductions of one network (:class:`~gridcoherence.reduction.accuracy.AccuracyReference`
+        holds one). The exact methods then also compute ||T(jw)|| at every frequency
+        they sample, with the factorisation the error uses, unless the cache has it,
+        store it there, and return it in :attr:`BandError.transfer_norm_bounds`.
 
     Returns
     -------
@@ -889,7 +903,7 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     def errors(w, sampled=False):
         if w not in rows or (sampled and w not in sampled_at):
             if subspace is None:
-                rows[w] = _exact_at(reduced, w, method)
+                rows[w] = _exact_at(reduced, w, method, transfer_norms)
             else:
                 rows[w] = _bounds_at(reduced, subspace, w, sampled)
                 if sampled:
@@ -918,4 +932,4 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         raise ArithmeticError("the band error evaluation produced non-finite values")
     return BandError(eta, w, values[:, 0], values[:, 1], values[:, 2], values[:, 3], values[:, 4], method,
                      int(grid.size), np.sort(centres), undamped,
-                     values[:, 5:7].copy() if method == "bounds" else None)
+                     values[:, 5:7].copy() if values.shape[1] == 7 else None)
