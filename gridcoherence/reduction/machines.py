@@ -415,11 +415,10 @@ def _rational_krylov_basis(matrix, B, C, shifts, rank_tol=1e-13):
     solve with A^T is J times the solve with A, and the space is e_1 plus the turbine parts
     of the solves with A -- half the columns to orthonormalise, the same span.
     """
-    first = np.zeros_like(B)
-    first[0] = 1.0
-    reflected = (np.array_equal(matrix.row, -matrix.column) and np.allclose(B, B[0, 0] * first)
-                 and np.allclose(C.T, C[0, 0] * first))
-    if reflected:
+    along_first = B[0, 0] != 0.0 and C[0, 0] != 0.0 and not np.any(B[1:]) and not np.any(C[:, 1:])
+    if along_first and np.array_equal(matrix.row, -matrix.column):
+        first = np.zeros_like(B)
+        first[0] = 1.0
         turbine = _orthonormal_columns(np.hstack([matrix.shifted_solve(s, first)[1:] for s in shifts]), rank_tol)
         basis = np.zeros((1 + turbine.shape[0], 1 + turbine.shape[1]))
         basis[0, 0] = 1.0
