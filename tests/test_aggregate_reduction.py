@@ -159,6 +159,53 @@ def test_structured_path_is_the_same_with_one_qr_over_all_turbines(method, monke
                                atol=1e-10 * whole.hankel_singular_values[0])
 
 
+def test_closed_loop_basis_from_half_the_solves_spans_all_of_them():
+    # "cl": A^T = J A J (J = diag(1, -I)) and B, C^T along e_1, so the solves with A^T are
+    # not made; every solve with A and with A^T still lies in the basis.
+    from gridcoherence.reduction import machines
+
+    matrix, B, C = machines._structured_operator(random_aggregate(3000, seed=8), "cl")
+    shifts = np.r_[0.0, np.geomspace(1e-3, 10.0, 40)]
+    basis = machines._rational_krylov_basis(matrix, B, C, shifts)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(basis.shape[1]), rtol=0, atol=1e-13)
+    solves = np.hstack([matrix.shifted_solve(s, B) for s in shifts] + [matrix.shifted_solve(s, C.T, True)
+                                                                      for s in shifts])
+    outside = np.linalg.norm(solves - basis @ (basis.T @ solves), axis=0) / np.linalg.norm(solves, axis=0)
+    assert outside.max() < 1e-11
+    assert basis.shape[1] == np.linalg.matrix_rank(solves, tol=1e-13 * np.linalg.norm(solves, 2))  # no extra ones
+
+
+@pytest.mark.parametrize("method", ["cl", "tb"])
+def test_lyapunov_residual_equals_the_dense_one(method):
+    from gridcoherence.reduction import machines
+    from gridcoherence.reduction.balanced import controllability_factor
+
+    matrix, B, C = machines._structured_operator(random_aggregate(300, seed=9), method)
+    basis = machines._rational_krylov_basis(matrix, B, C, np.r_[0.0, np.geomspace(1e-2, 10.0, 6)])
+    A_basis = matrix.matmat(basis)
+    Ar, Br = basis.T @ A_basis, basis.T @ B
+    S = controllability_factor(Ar, Br)
+    P = S @ S.T
+    A = matrix.matmat(np.eye(basis.shape[0]))
+    X = basis @ P @ basis.T
+    dense = np.linalg.norm(A @ X + X @ A.T + B @ B.T) / (2.0 * np.linalg.norm(A_basis) * np.linalg.norm(P)
+                                                         + np.linalg.norm(B.T @ B))
+    assert dense > 1e-6  # a few shifts only: far from converged, so the comparison is not of round-off
+    assert machines._lyapunov_residual(basis, A_basis, Ar, Br, P, B) == pytest.approx(dense, rel=1e-6)
+
+
+def test_structured_turbine_reduction_builds_no_dense_turbine_system(monkeypatch):
+    from gridcoherence.reduction import machines
+
+    def dense(aggregate):
+        raise AssertionError("the p x p turbine system was built")
+
+    monkeypatch.setattr(machines, "turbine_system", dense)
+    assert reduce_aggregate(random_aggregate(500, seed=4), 3, "tb", structured=True).structured
+    with pytest.raises(AssertionError, match="p x p"):
+        reduce_aggregate(random_aggregate(500, seed=4), 3, "tb", structured=False)
+
+
 def test_structured_path_handles_100k_turbines():
     aggregate = random_aggregate(100_000, seed=5)
     result = reduce_aggregate(aggregate, 3, "cl")

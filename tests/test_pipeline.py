@@ -159,6 +159,38 @@ def test_reductor_computes_the_eigenpairs_once_for_every_reduce(monkeypatch, ice
     np.testing.assert_allclose(results[0].structure.reduced_laplacian, Lk, rtol=1e-9, atol=1e-12 * np.abs(Lk).max())
 
 
+def test_algorithm1_as_published_runs_one_eigensolve_of_l(monkeypatch):
+    # The large-SBM benchmark's reduction at 2,500 nodes (beyond the dense limit, so ARPACK
+    # runs): clustering on L's own eigenvectors needs L's 11 pairs and nothing else.
+    import sys
+
+    import scipy.sparse.linalg as spla
+
+    from gridcoherence.cases.random_nodes import random_family_nodes
+    from gridcoherence.cases.sbm import sample_sbm
+    from gridcoherence.models import laplacian
+    from gridcoherence.reduction.clustering import misclassification_rate
+
+    n, k = 2500, 10
+    Q = np.full((k, k), 3.0 / (n - n // k))
+    np.fill_diagonal(Q, 27.0 / (n // k - 1))
+    sample = sample_sbm([n // k] * k, Q, np.ones((k, k)), random_state=0)
+    model = gc.NetworkModel(random_family_nodes(n, random_state=0), sample.laplacian, "1/s")
+    solves, arpack = [], _count_calls(monkeypatch, spla, "eigsh")
+    original = laplacian.smallest_eigenpairs
+
+    def counting(*args, **kwargs):
+        solves.append(kwargs.get("weight"))
+        return original(*args, **kwargs)
+
+    for module in list(sys.modules.values()):  # every module that imported the function
+        if getattr(module, "smallest_eigenpairs", None) is original:
+            monkeypatch.setattr(module, "smallest_eigenpairs", counting)
+    result = gc.reduce_network(model, k, order=3, embedding="laplacian")
+    assert solves == [None] and len(arpack) == 1 and arpack[0][1]["k"] == k + 1
+    assert result.n_clusters == k and misclassification_rate(sample.labels, result.labels) == 0.0
+
+
 def test_the_laplacian_is_validated_once_when_the_model_is_built_and_trusted_by_the_reduction(monkeypatch):
     import sys
 

@@ -408,10 +408,33 @@ def _structured_operator(aggregate, method):
 
 
 def _rational_krylov_basis(matrix, B, C, shifts, rank_tol=1e-13):
-    """Orthonormal basis of span{(A + s I)^{-1} B, (A^T + s I)^{-1} C^T : s in shifts}."""
+    """Orthonormal basis of span{(A + s I)^{-1} B, (A^T + s I)^{-1} C^T : s in shifts} and of B, C^T.
+
+    For the closed loop ("cl", :func:`_structured_operator`) the border is skew (row =
+    -column), so A^T = J A J with J = diag(1, -I), and B, C^T lie along e_1 = J e_1: each
+    solve with A^T is J times the solve with A, and the space is e_1 plus the turbine parts
+    of the solves with A -- half the columns to orthonormalise, the same span.
+    """
+    along_first = B[0, 0] != 0.0 and C[0, 0] != 0.0 and not np.any(B[1:]) and not np.any(C[:, 1:])
+    if along_first and np.array_equal(matrix.row, -matrix.column):
+        first = np.zeros_like(B)
+        first[0] = 1.0
+        turbine = _orthonormal_columns(np.hstack([matrix.shifted_solve(s, first)[1:] for s in shifts]), rank_tol)
+        basis = np.zeros((1 + turbine.shape[0], 1 + turbine.shape[1]))
+        basis[0, 0] = 1.0
+        basis[1:, 1:] = turbine
+        return basis
     blocks = [matrix.shifted_solve(s, B) for s in shifts] + [matrix.shifted_solve(s, C.T, True) for s in shifts]
-    Q, R = tall_qr(np.hstack(blocks + [B, C.T]))
-    # Drop directions that are numerically dependent (the gramians' numerical rank is small).
+    return _orthonormal_columns(np.hstack(blocks + [B, C.T]), rank_tol)
+
+
+def _orthonormal_columns(X, rank_tol):
+    """Orthonormal basis of the numerical range of X: singular values above ``rank_tol`` times the largest.
+
+    The gramians' numerical rank is small, so the rational Krylov vectors are nearly
+    dependent; the directions below the threshold are dropped.
+    """
+    Q, R = tall_qr(X)
     U, sigma, _ = la.svd(R, full_matrices=False)
     keep = sigma > rank_tol * sigma[0]
     return Q @ U[:, keep]
@@ -441,7 +464,7 @@ def _structured_reduction(aggregate, method, order, weight, input_weight, balanc
     Ar, Br, Cr = basis.T @ A_basis, basis.T @ B, C @ basis
     small = control.ss(Ar, Br, Cr, 0.0)
     S = controllability_factor(Ar, Br)
-    residual = _lyapunov_residual(basis, A_basis, S @ S.T, B)
+    residual = _lyapunov_residual(basis, A_basis, Ar, Br, S @ S.T, B)
     if not residual <= residual_tol:
         raise ArithmeticError(
             f"low-rank gramian did not converge (relative Lyapunov residual {residual:.1e}); "
@@ -457,20 +480,23 @@ def weight_pole_scale(weight):
     return float(poles.min())
 
 
-def _lyapunov_residual(basis, A_basis, P_small, B):
-    """Normalized residual ||A X + X A^T + B B^T|| / (2 ||A V|| ||P|| + ||B^T B||), X = V P V^T.
+def _lyapunov_residual(basis, A_basis, Ar, Br, P_small, B):
+    """Normalized residual ||A X + X A^T + B B^T|| / (2 ||A V|| ||P|| + ||B^T B||), X = V P V^T (a bound).
 
     Frobenius norms; the normalization by the size of the terms makes the value
-    comparable across scalings (rounding alone leaves ~1e-8 on these problems).
-    O(p r^2).
+    comparable across scalings (rounding alone leaves ~1e-8 on these problems). With
+    A_r = V^T A V, B_r = V^T B and W = A V - V A_r, the part of A V orthogonal to V, the
+    residual is V E V^T + W P V^T + V P W^T (E = A_r P + P A_r^T + B_r B_r^T), three
+    mutually orthogonal terms of norm sqrt(||E||^2 + 2 ||W P||^2), plus the terms of the
+    part B - V B_r of B outside V (rounding: B is in the basis), bounded by
+    ||B - V B_r|| (||B - V B_r|| + 2 ||B_r||). O(p r^2), no factorisation.
     """
-    T = tall_qr(np.hstack([A_basis, basis, B]), mode="r")
-    r = basis.shape[1]
-    middle = np.zeros((2 * r + B.shape[1],) * 2)
-    middle[:r, r:2 * r] = P_small
-    middle[r:2 * r, :r] = P_small
-    middle[2 * r:, 2 * r:] = np.eye(B.shape[1])
-    return la.norm(T @ middle @ T.T) / (2.0 * la.norm(A_basis) * la.norm(P_small) + la.norm(B.T @ B))
+    outside = A_basis - basis @ Ar
+    E = Ar @ P_small + P_small @ Ar.T + Br @ Br.T
+    B_outside = la.norm(B - basis @ Br)
+    residual = np.sqrt(la.norm(E) ** 2 + 2.0 * la.norm(outside @ P_small) ** 2) \
+        + B_outside * (B_outside + 2.0 * la.norm(Br))
+    return residual / (2.0 * la.norm(A_basis) * la.norm(P_small) + la.norm(B.T @ B))
 
 
 def reduce_aggregate(aggregate, order, method="cl", weight=None, *, input_weight=None, group=None,
@@ -540,13 +566,10 @@ def reduce_aggregate(aggregate, order, method="cl", weight=None, *, input_weight
         structured = p >= STRUCTURED_THRESHOLD
     reduced_order = order - 1 if method == "tb" else order
 
-    if method == "tb":
-        full = turbine_system(aggregate)
-    else:
-        full = closed_loop_system(aggregate) if not structured else None
     if structured:
         reduced, hsv = _structured_reduction(aggregate, method, reduced_order, weight_ss, input_ss, balancing)
     else:
+        full = turbine_system(aggregate) if method == "tb" else closed_loop_system(aggregate)
         result = balanced_truncation(full, reduced_order, input_weight=input_ss, output_weight=weight_ss,
                                      method=balancing)
         reduced, hsv = result.system, result.hankel_singular_values
