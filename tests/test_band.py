@@ -127,3 +127,23 @@ def test_nonsense_grid_density_is_refused():
     for density in (0, -3, np.nan):
         with pytest.raises(ValueError, match="points_per_decade"):
             band.band_error(reduced, 1.0, points_per_decade=density)
+
+
+def test_without_the_lowrank_error_the_band_error_is_the_same(reduction):
+    """lowrank=False skips one spectral norm per frequency and changes nothing else; ||T|| comes with a cache."""
+    name, reduced, errors = reduction
+    norms = {}
+    lean = reduced.band_error(1.0, lowrank=False, transfer_norms=norms)
+    assert lean.lowrank_error is None and lean.sup_lowrank_error is None
+    assert errors[1.0].lowrank_error is not None and errors[1.0].transfer_norm_bounds is None
+    np.testing.assert_allclose(lean.frequencies, errors[1.0].frequencies, rtol=1e-12)
+    np.testing.assert_allclose(lean.error, errors[1.0].error, rtol=1e-9)
+    # ||T(jw)|| at every sampled frequency, in the cache and in the result, against the definition
+    assert sorted(norms) == lean.frequencies.tolist()
+    s = 1j * lean.frequencies
+    original = reduced.original
+    K = (original.nodes.inverse_transfer(s)[:, :, None] * np.eye(original.n)
+         + original.coupling(s)[:, None, None] * original.laplacian.toarray())
+    exact = np.linalg.norm(np.linalg.inv(K), 2, axis=(1, 2))
+    np.testing.assert_allclose(lean.transfer_norm_bounds[:, 0], exact, rtol=1e-6)
+    np.testing.assert_array_equal(lean.transfer_norm_bounds[:, 0], lean.transfer_norm_bounds[:, 1])

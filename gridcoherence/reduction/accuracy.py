@@ -387,7 +387,8 @@ def reduction_accuracy(reduced, reference):
     Band error: :meth:`~gridcoherence.reduction.structure.ReducedNetwork.band_error`
     (one factorisation of the n x n network matrix per frequency, about 40 frequencies),
     and ||T(jw)|| at the same frequencies with the same factorisation (dense SVD for
-    n <= 400, ARPACK beyond), kept in the reference for the next reduction; beyond
+    n <= 400, ARPACK beyond), kept in the reference for the next reduction (the
+    low-rank model's error, which the accuracy does not use, is not computed); beyond
     2,000 nodes the band error's bounds, which come with bounds of ||T(jw)||. Area
     errors: one simulation of the k-node network (exact at the samples,
     :func:`~gridcoherence.models.simulate.simulate_lti`); the maxima are over the samples
@@ -406,7 +407,7 @@ def reduction_accuracy(reduced, reference):
     model = reference.model
     if reduced.original is not model:
         raise ValueError("the reduced network does not reduce the reference's network")
-    band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms)
+    band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms, lowrank=False)
     transfer_norm, transfer_norm_upper = (float(x) for x in band.transfer_norm_bounds.max(axis=0))
     partition = reduced.partition
     groups = [partition.members(c) for c in range(partition.n_clusters)]

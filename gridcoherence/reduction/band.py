@@ -106,10 +106,12 @@ class BandError:
     error_upper : ndarray, shape (nw,)
         An upper bound of ||T(jw) - That_k(jw)|| (inf where none is known); ``error``
         itself when ``kind`` is "exact".
-    lowrank_error : ndarray, shape (nw,)
+    lowrank_error : ndarray, shape (nw,), or None
         ||T(jw) - T_k(jw)|| (low-rank model (3.27)); with ``kind`` "bounds" a lower bound.
     lowrank_error_upper : ndarray, shape (nw,)
         An upper bound of ||T(jw) - T_k(jw)||; ``lowrank_error`` when ``kind`` is "exact".
+        Both None when the exact methods were asked not to compute it
+        (``band_error(..., lowrank=False)``, as a reduction's accuracy does).
     bound : ndarray, shape (nw,)
         Thm 3.8 bound on the low-rank error, inf where the theorem does not apply.
     method : str
@@ -136,8 +138,8 @@ class BandError:
     frequencies: np.ndarray
     error: np.ndarray
     error_upper: np.ndarray
-    lowrank_error: np.ndarray
-    lowrank_error_upper: np.ndarray
+    lowrank_error: np.ndarray | None
+    lowrank_error_upper: np.ndarray | None
     bound: np.ndarray
     method: str
     grid_points: int
@@ -165,11 +167,12 @@ class BandError:
 
     @property
     def sup_lowrank_error(self):
-        return float(self.lowrank_error.max())
+        """sup_w ||T - T_k|| of the low-rank model (3.27) over the sampled band (None when not computed)."""
+        return None if self.lowrank_error is None else float(self.lowrank_error.max())
 
     @property
     def sup_lowrank_error_upper(self):
-        return float(self.lowrank_error_upper.max())
+        return None if self.lowrank_error_upper is None else float(self.lowrank_error_upper.max())
 
     @property
     def worst_frequency(self):
@@ -341,10 +344,11 @@ def _network_solver(model, s, method, lowrank):
     return solve
 
 
-def _exact_at(reduced, w, method, transfer_norms=None):
+def _exact_at(reduced, w, method, transfer_norms=None, lowrank=True):
     """(error, error, lowrank error, lowrank error, Thm 3.8 bound) at s = jw: the norms themselves.
 
-    The layout of :func:`_bounds_at` (lower and upper bound equal). With a
+    The layout of :func:`_bounds_at` (lower and upper bound equal); without ``lowrank``
+    the low-rank model's error is not computed and its two entries are 0. With a
     ``transfer_norms`` cache, ||T(jw)|| (from it, or computed with the same
     factorisation and stored) is appended twice, as the bounds' (lower, upper) pair.
     """
@@ -355,7 +359,7 @@ def _exact_at(reduced, w, method, transfer_norms=None):
     lifted_rows = partition.lift(reduced.transfer_matrix(s))
     n = original.n
     error = symmetric_operator_norm(lambda X: solve(X) - lifted_rows @ partition.restrict(X), n)
-    lowrank_error = symmetric_operator_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n)
+    lowrank_error = symmetric_operator_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n) if lowrank else 0.0
     row = (error, error, lowrank_error, lowrank_error, _bound_from_core(reduced, s, core, M2))
     if transfer_norms is None:
         return row
@@ -760,7 +764,7 @@ def _raise_largest_lower_bounds(reduced, grid, sampled_row, rows, refine):
 
 
 def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto",
-               transfer_norms=None):
+               transfer_norms=None, lowrank=True):
     """sup_{0 < w <= eta} ||T(jw) - That_k(jw)|| with the low-rank error and Thm 3.8 bound.
 
     Parameters
@@ -797,6 +801,11 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         holds one). The exact methods then also compute ||T(jw)|| at every frequency
         they sample, with the factorisation the error uses, unless the cache has it,
         store it there, and return it in :attr:`BandError.transfer_norm_bounds`.
+    lowrank : bool
+        Also obtain the low-rank model's error ||T - T_k|| (3.27) at every frequency:
+        one more spectral norm per frequency for the exact methods (a third of their
+        cost); with False :attr:`BandError.lowrank_error` is None. The bounds method
+        gets it at no extra cost and always returns it.
 
     Returns
     -------
@@ -903,7 +912,7 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     def errors(w, sampled=False):
         if w not in rows or (sampled and w not in sampled_at):
             if subspace is None:
-                rows[w] = _exact_at(reduced, w, method, transfer_norms)
+                rows[w] = _exact_at(reduced, w, method, transfer_norms, lowrank)
             else:
                 rows[w] = _bounds_at(reduced, subspace, w, sampled)
                 if sampled:
@@ -930,6 +939,8 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     values = np.array([rows[x] for x in w])
     if np.isnan(values).any() or not np.all(np.isfinite(values[:, [0, 2]])):
         raise ArithmeticError("the band error evaluation produced non-finite values")
-    return BandError(eta, w, values[:, 0], values[:, 1], values[:, 2], values[:, 3], values[:, 4], method,
+    lowrank_kept = lowrank or method == "bounds"
+    return BandError(eta, w, values[:, 0], values[:, 1], values[:, 2] if lowrank_kept else None,
+                     values[:, 3] if lowrank_kept else None, values[:, 4], method,
                      int(grid.size), np.sort(centres), undamped,
                      values[:, 5:7].copy() if values.shape[1] == 7 else None)

@@ -204,6 +204,11 @@ class Partition:
             raise IndexError(f"node indices must be integers in 0..{self.n - 1}, got {nodes.tolist()[:10]}")
         return nodes.astype(np.int64)
 
+    @cached_property
+    def _summation(self):
+        """P^T as CSR, built once: the band error's operators restrict thousands of times."""
+        return self.matrix.T.tocsr()
+
     def restrict(self, x, axis=0):
         """P^T x: the values of ``x`` SUMMED over each cluster along ``axis`` (length n -> k).
 
@@ -215,7 +220,7 @@ class Partition:
         if x.shape[0] != self.n:
             raise ValueError(f"restrict needs {self.n} values along axis {axis}, got {x.shape[0]}")
         flat = x.reshape(self.n, -1).astype(np.result_type(x.dtype, float), copy=False)
-        out = np.asarray(self.matrix.T @ flat).reshape((self.n_clusters,) + x.shape[1:])
+        out = np.asarray(self._summation @ flat).reshape((self.n_clusters,) + x.shape[1:])
         return np.moveaxis(out, 0, axis)
 
     def lift(self, y, axis=0, nodes=None):
