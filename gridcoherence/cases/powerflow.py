@@ -13,7 +13,10 @@ Pipeline of :func:`machine_network` (dissertation Sec. 3.1.1, Fig. 3-2 and (3.80
    is -|V_i||V_k| b cos(theta_i - theta_k - phi) (phi: phase shift, t: tap folded into b);
    conductances only add an antisymmetric part, which is dropped (lossless linearization).
 4. Kron-reduce L onto the internal nodes (:func:`kron_reduce`, sparse LU of the bus block,
-   chunked solves for the machine columns), and validate the result as a Laplacian.
+   chunked solves for the machine columns), and validate the result as a Laplacian. The
+   full-bus matrix is kept too (:attr:`MachineNetwork.full_laplacian`): the case loader
+   hands it to the model as a :class:`~gridcoherence.models.kron.KronReduction`, on which
+   solves with the network matrix stay sparse.
 
 The reduced matrix is exactly the Schur complement of the full-bus linearized model, so the
 machine network (G^{-1}(s) + (1/s) L_red)^{-1} equals the full-bus model (every bus an
