@@ -96,3 +96,10 @@ def test_simulation_through_the_kron_reduction_equals_the_stored_matrix():
     through_kron = model.response(3, "step", t).y
     stored = simulate_lti(real.A, real.B, real.C, real.D, np.eye(150)[3], "step", t).y
     assert np.abs(through_kron - stored).max() <= 1e-10 * np.abs(stored).max()
+
+
+def test_one_machine_behind_buses_is_its_own_reduction():
+    """A single kept node: L = 0 exactly while K_mm is not; the probe compares at K's scale."""
+    K, L = unreduced_network(1, 8, 4)
+    model = gc.NetworkModel(random_family(1, 0, 2), np.zeros((1, 1)), kron=KronReduction(K, 1))
+    assert abs(model.kron.matvec(np.ones(1))[0]) <= 1e-12 * np.abs(K.data).max()
