@@ -103,3 +103,30 @@ def test_one_machine_behind_buses_is_its_own_reduction():
     K, L = unreduced_network(1, 8, 4)
     model = gc.NetworkModel(random_family(1, 0, 2), np.zeros((1, 1)), kron=KronReduction(K, 1))
     assert abs(model.kron.matvec(np.ones(1))[0]) <= 1e-12 * np.abs(K.data).max()
+
+
+def test_step_states_are_simulated_once_per_disturbance_and_grid(monkeypatch):
+    """The accuracy's node responses and the comparison's group outputs share one simulation."""
+    import gridcoherence.models.network as network
+    from gridcoherence.report.responses import LiftedNetwork
+
+    K, L = unreduced_network(150, 300, 12)
+    model = gc.NetworkModel(random_family(150, 5, 2), L, "1/s", kron=KronReduction(K, 150))
+    t = np.linspace(0.0, 4.0, 201)
+    u0 = np.eye(150)[7]
+    calls = []
+    counted = network.simulate_lti
+    monkeypatch.setattr(network, "simulate_lti", lambda *a, **k: calls.append(1) or counted(*a, **k))
+    nodes = model.response(u0, "step", t)
+    weights = model.center_of_inertia_weights([np.arange(75), np.arange(75, 150)])
+    groups = LiftedNetwork(model, u0, weights, "original").response(t, -0.5)
+    assert len(calls) == 1
+    real = model.realization()
+    direct = simulate_lti(real.A, real.B, real.C, real.D, u0, "step", t).y
+    assert np.abs(nodes.y - direct).max() <= 1e-12 * np.abs(direct).max()
+    np.testing.assert_allclose(groups.y, -0.5 * np.asarray(weights @ direct.T).T, rtol=0, atol=1e-12 * np.abs(direct).max())
+    # beyond the memory limit nothing is kept and each response simulates its own outputs
+    monkeypatch.setattr(network, "STEP_STATES_LIMIT", 0)
+    assert model.step_states(u0, t) is None
+    model.response(u0, "step", t)
+    assert len(calls) == 2

@@ -25,13 +25,18 @@ from .coupling import as_coupling
 from .kron import KronReduction
 from .laplacian import validate_laplacian, build_laplacian
 from .nodes import as_node_dynamics
-from .simulate import default_time_grid, simulate_lti
+from .simulate import Step, TimeResponse, default_time_grid, simulate_lti, uniform_time_grid
 
 __all__ = ["NetworkModel", "NetworkRealization", "disturbance_shape"]
 
 #: Largest network for which T(s) is returned in full by default, and for which
 #: ``to_statespace`` builds a dense python-control model without being asked to.
 DENSE_LIMIT = 5000
+
+#: Step responses whose state trajectory (samples x states) has at most this many entries
+#: (160 MB) keep it (:meth:`NetworkModel.step_states`), so that a second response to the
+#: same disturbance on the same grid applies its outputs instead of simulating again.
+STEP_STATES_LIMIT = 20_000_000
 
 #: Fill nnz(L) / n^2 of the Laplacian from which :meth:`NetworkModel.network_solver`
 #: factorises the network matrix densely (LAPACK) rather than by SuperLU: Kron-reduced
@@ -159,6 +164,7 @@ class NetworkModel:
         m = self.nodes.inertia
         self.inertia = m if np.any(m > 0) else np.ones(self.n)
         self._realization = None
+        self._step_states = None
 
     def __repr__(self):
         label = f"{self.name!r}, " if self.name else ""
@@ -390,17 +396,61 @@ class NetworkModel:
         Exact up to ``expm_multiply``'s unit-roundoff backward error for generator
         signals; exact for the piecewise-linear interpolant of sampled signals. Sparse
         throughout: cost grows with nnz(A) times the balanced norm of A times the horizon.
+        A unit step from rest is read off :meth:`step_states` (simulated once per
+        disturbance and grid).
         """
         u0 = self.input_shape(u0)
         t = default_time_grid() if t is None else t
         real = self.realization()
-        result = simulate_lti(real.A, real.B, real.C, real.D, u0, signal, t, x0=x0, apply_A=real.apply_A)
+        states = self.step_states(u0, t) if x0 is None and _is_unit_step(signal) else None
+        if states is None:
+            result = simulate_lti(real.A, real.B, real.C, real.D, u0, signal, t, x0=x0, apply_A=real.apply_A)
+        else:
+            y = np.asarray(real.C @ states.y.T).T + np.outer(states.u, real.D @ u0)
+            result = TimeResponse(states.t, y, states.u, method=states.method, info=dict(states.info))
         result.y_coi = self.center_of_inertia(result.y)
         return result
+
+    def step_states(self, u0, t):
+        """The realization's states x(t) in the unit step response to u0 from rest, or None when too many.
+
+        Kept for the last (u0, t) asked, so that responses of several outputs to the same
+        disturbance on the same grid (an accuracy's node frequencies, a comparison
+        table's area COIs and their derivatives) share one simulation.
+
+        Parameters
+        ----------
+        u0 : array_like, shape (n,) or int
+        t : array_like
+            Uniform time grid from 0.
+
+        Returns
+        -------
+        TimeResponse or None
+            ``y`` of shape (nt, n_states); None when nt * n_states exceeds
+            :data:`STEP_STATES_LIMIT` (the memory it would hold): simulate the outputs
+            directly then.
+        """
+        u0 = self.input_shape(u0)
+        t = uniform_time_grid(t)[0]
+        real = self.realization()
+        if t.size * real.n_states > STEP_STATES_LIMIT:
+            return None
+        key = (u0.tobytes(), t.tobytes())
+        if self._step_states is None or self._step_states[0] != key:
+            identity = sp.identity(real.n_states, format="csr")
+            states = simulate_lti(real.A, real.B, identity, sp.csr_matrix((real.n_states, self.n)), u0, Step(), t,
+                                  apply_A=real.apply_A)
+            self._step_states = (key, states)
+        return self._step_states[1]
 
     def input_shape(self, u0):
         """Validate a disturbance shape: an int k is the unit vector e_k."""
         return disturbance_shape(u0, self.n)
+
+
+def _is_unit_step(signal):
+    return (isinstance(signal, str) and signal == "step") or (isinstance(signal, Step) and signal.amplitude == 1.0)
 
 
 def _kron_action(A0, Bv, Cc, kron):

@@ -254,9 +254,15 @@ class LiftedNetwork:
         CA = self.C @ self.A
         outputs = sp.vstack([self.C, CA, CA @ self.A]).tocsr()
         feedthrough = np.r_[self.d, self.C @ self.b, CA @ self.b][:, None]
-        sim = simulate_lti(self.A, self.b[:, None], outputs, feedthrough, [1.0], Step(step), t,
-                           apply_A=self.apply_A)
-        y, rate, acceleration = np.split(sim.y, 3, axis=1)
+        # The network itself: its unit step's states, when it keeps them (simulated once per
+        # disturbance and grid, shared with e.g. the accuracy's node responses), scale with the step.
+        states = None if isinstance(self.network, ReducedNetwork) else self.network.step_states(self.network_input, t)
+        if states is None:
+            sim_y = simulate_lti(self.A, self.b[:, None], outputs, feedthrough, [1.0], Step(step), t,
+                                 apply_A=self.apply_A).y
+        else:
+            sim_y = step * (np.asarray(outputs @ states.y.T).T + feedthrough[:, 0])
+        y, rate, acceleration = np.split(sim_y, 3, axis=1)
         return GroupResponse(y, rate, acceleration, step * self.dc_gain())
 
     @cached_property
