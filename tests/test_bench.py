@@ -309,3 +309,18 @@ def test_band_error_refuses_a_non_finite_response():
     broken[1, 0] = np.nan
     with pytest.raises(ArithmeticError, match="not finite"):
         bench.band_error(reference, broken)
+
+
+def test_measured_child_starts_every_blas_pool_with_the_thread_limit(monkeypatch):
+    """Pools loaded after the child's threadpoolctl limit read the thread variables: set for the child only."""
+    import os
+
+    from gridcoherence.studies.benchmarking import THREAD_VARIABLES, measure
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    outcome = measure(os.getenv, "OPENBLAS_NUM_THREADS", threads=1)
+    assert outcome["error"] is None and outcome["result"] == "1"
+    assert measure(os.getenv, "OMP_NUM_THREADS", threads=1)["result"] == "1"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "7" and "OMP_NUM_THREADS" not in os.environ
+    assert "MKL_NUM_THREADS" in THREAD_VARIABLES

@@ -18,6 +18,9 @@ import time
 
 __all__ = ["measure", "environment"]
 
+#: Environment variables that set the thread count of a BLAS or OpenMP pool when it loads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 
 def _child(queue, fn, args, kwargs, threads):
     from threadpoolctl import threadpool_limits
@@ -52,7 +55,18 @@ def measure(fn, *args, threads=1, timeout=None, **kwargs):
     queue = context.Queue()
     process = context.Process(target=_child, args=(queue, fn, args, kwargs, threads))
     start = time.perf_counter()
-    process.start()
+    # threadpoolctl limits the BLAS pools loaded when the child enters the limit; one
+    # loaded later (slycot's own OpenBLAS, scipy's when first imported by fn) reads these.
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    try:
+        process.start()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     while True:
         try:
             outcome = queue.get(timeout=0.5)
