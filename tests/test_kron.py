@@ -90,6 +90,8 @@ def test_simulation_through_the_kron_reduction_equals_the_stored_matrix():
     model = gc.NetworkModel(random_family(150, 4, 2), L, "1/s", kron=KronReduction(K, 150))
     real = model.realization()
     assert model.solves_unreduced and real.apply_A is not None and real.n_states > 400
+    X = np.random.default_rng(1).standard_normal((150, 3))
+    assert np.abs(model.apply_laplacian(X) - L @ X).max() <= 1e-12 * np.abs(L).max() * np.abs(X).max() * 150
     x = np.random.default_rng(0).standard_normal(real.n_states)
     assert np.abs(real.apply_A(x) - real.A @ x).max() <= 1e-12 * abs(real.A).max() * np.abs(x).max() * 150
     t = np.linspace(0.0, 5.0, 251)

@@ -186,6 +186,10 @@ class NetworkModel:
         """Whether :meth:`network_solver`'s sparse LU runs on the :attr:`kron` network (it has fewer entries than L)."""
         return self.kron is not None and self.kron.full.nnz < self.laplacian.nnz
 
+    def apply_laplacian(self, X):
+        """L X for an (n,) or (n, m) array: through the :attr:`kron` network when it is the sparser form."""
+        return self.kron.matvec(X) if self.solves_unreduced else self.laplacian @ X
+
     def network_solver(self, s, dense=None):
         """X -> (G^{-1}(s) + f(s) L)^{-1} X = T(s) X, the network matrix factorised once.
 
@@ -313,7 +317,8 @@ class NetworkModel:
             Fv = (L @ Cc).tocsr()
             Ev = sp.identity(n, format="csr")
             if self.solves_unreduced:
-                apply_A = _kron_action(A0.tocsr(), Bv, Cc, self.kron)
+                def apply_A(x):  # A = A0 - Bv L Cc, without the full reduced L
+                    return A0 @ x - Bv @ self.apply_laplacian(Cc @ x)
         A = (A0 - Bv @ Fv).tocsr()
         B = (Bv @ Ev).tocsr()
         C = (C0 - Dn_mat @ Fv).tocsr()
@@ -451,11 +456,6 @@ class NetworkModel:
 
 def _is_unit_step(signal):
     return (isinstance(signal, str) and signal == "step") or (isinstance(signal, Step) and signal.amplitude == 1.0)
-
-
-def _kron_action(A0, Bv, Cc, kron):
-    """x -> (A0 - Bv L Cc) x with L applied through ``kron`` (the realization's A, without its full L)."""
-    return lambda x: A0 @ x - Bv @ kron.matvec(Cc @ x)
 
 
 def disturbance_shape(u0, n):

@@ -451,7 +451,7 @@ class LiftedNetwork:
         V, singular, _ = la.svd(np.column_stack([X.real, X.imag, self.network_input]), full_matrices=False)
         V = V[:, singular > singular[0] * np.finfo(float).eps * V.shape[0]]
         network = self.network
-        LV = network.laplacian @ V
+        LV = network.apply_laplacian(V)
         projected_L, projected_b, output = V.T @ LV, V.T @ self.network_input, self.network_output @ V
 
         def response(wk):
