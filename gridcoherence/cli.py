@@ -979,8 +979,10 @@ def main(argv=None):
     args.command_line = ["gridcoherence", *argv]
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
-    # SIGTERM unwinds like Ctrl-C, so atomic writes in progress remove their temporary files.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM unwinds like Ctrl-C, so atomic writes in progress remove their temporary files;
+    # once main is left it terminates as usual again (a KeyboardInterrupt raised after this
+    # try would end the process as if by SIGINT, with a traceback).
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with _recorded_warnings() as args.warnings:
             return args.run(args)
@@ -997,6 +999,8 @@ def main(argv=None):
         if args.verbose:
             traceback.print_exc()
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -165,6 +165,15 @@ def test_interrupted_reduce_leaves_the_old_or_the_new_run(tmp_path, sig):
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "the interrupted run left its hidden folder"
 
 
+def test_main_restores_the_terminate_handler_when_it_returns(capsys):
+    """SIGTERM unwinds main like Ctrl-C only while main runs; after it, the process terminates as usual."""
+    from gridcoherence.cli import main
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["cases"]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 @pytest.mark.filterwarnings("ignore:outputs still outside the 0.02 settling band")  # Kundur settles slowly
 def test_disturbance_is_a_machine_number_from_1_or_a_name(capsys):
     from gridcoherence.cli import main
