@@ -32,9 +32,9 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     submodules=["accuracy", "balanced", "band", "clustering", "machines", "partition", "pipeline", "structure"],
     submod_attrs={
         "accuracy": [
-            "ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance",
-            "default_band", "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON",
-            "DEFAULT_SAMPLES"
+            "ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "area_step_errors",
+            "default_disturbance", "default_band", "accuracy_arguments", "DEFAULT_BAND",
+            "MACHINE_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"
         ],
         "balanced": [
             "BalancedTruncation", "balanced_truncation", "controllability_factor",

@@ -33,8 +33,8 @@ from ..models.network import disturbance_shape
 from ..models.simulate import uniform_time_grid
 from . import band as band_module
 
-__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "default_disturbance", "default_band",
-           "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
+__all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "area_step_errors",
+           "default_disturbance", "default_band", "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
 
 #: Default band edge (rad/s) of the band error of a network without inertia: eta = 1,
 #: the band of Thm 3.10 and of the dissertation's Algorithm 1 experiments.
@@ -325,6 +325,10 @@ class AccuracyReference:
     transfer_norms : dict
         ||T(jw)|| of the original by frequency w, filled by the exact band errors of
         the reductions compared with it (``band_error(..., transfer_norms=)``).
+    solvers : dict
+        The sparse LU factorisations of the original's network matrix those band errors
+        made on their grids, by w (``band_error(..., solvers=)``): the grids of
+        different reductions share their log-spaced frequencies.
 
     Notes
     -----
@@ -338,6 +342,7 @@ class AccuracyReference:
         self.response = model.response(self.u0, "step", self.t)
         self.settles = _settles(model)
         self.transfer_norms = {}
+        self.solvers = {}
 
 
 
@@ -365,6 +370,49 @@ def accuracy_arguments(model, band=None, u0=None, t=None):
 
 def _arguments_key(band, u0, t):
     return (band, u0.tobytes(), t.tobytes())
+
+
+def area_step_errors(reduced, reference):
+    """Per area, the step error of the centre of inertia and the original's nadir, in rad/s.
+
+    The time-domain half of :func:`reduction_accuracy`, without the band error: one
+    simulation of the k-node network, O(k^3 + len(t) k^2). The tolerance search of
+    :func:`~gridcoherence.reduction.pipeline.reduce_network` uses it alone where the area
+    errors already decide.
+
+    Parameters
+    ----------
+    reduced : ReducedNetwork
+        With its original network (``reduced.original is reference.model``).
+    reference : AccuracyReference
+
+    Returns
+    -------
+    error : ndarray, shape (k,)
+        max_t |y_I(t) - yhat_I(t)| over the samples of the time grid.
+    nadir : ndarray, shape (k,)
+        max_t |y_I(t)| of the original, positive.
+
+    Raises
+    ------
+    ArithmeticError
+        An area that does not respond to the disturbance on the grid (its relative error
+        is undefined).
+    """
+    model = reference.model
+    if reduced.original is not model:
+        raise ValueError("the reduced network does not reduce the reference's network")
+    partition = reduced.partition
+    groups = [partition.members(c) for c in range(partition.n_clusters)]
+    weights = model.center_of_inertia_weights(groups)
+    original = np.asarray(weights @ reference.response.y.T).T
+    approximation = reduced.response(partition.restrict(reference.u0), "step", reference.t).y
+    error = np.abs(original - approximation).max(axis=0)
+    nadir = np.abs(original).max(axis=0)
+    if not np.all(nadir > 0):
+        raise ArithmeticError(f"area {int(np.flatnonzero(~(nadir > 0))[0]) + 1} does not respond to the "
+                              "disturbance on the time grid; its relative error is undefined")
+    return error, nadir
 
 
 def reduction_accuracy(reduced, reference):
@@ -404,23 +452,12 @@ def reduction_accuracy(reduced, reference):
     >>> accuracy.n_areas, accuracy.area_relative_error.shape, bool(0 < accuracy.relative_band_error < 1)
     (2, (2,), True)
     """
-    model = reference.model
-    if reduced.original is not model:
-        raise ValueError("the reduced network does not reduce the reference's network")
-    band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms, lowrank=False)
+    error, nadir = area_step_errors(reduced, reference)
+    band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms, solvers=reference.solvers,
+                              lowrank=False)
     transfer_norm, transfer_norm_upper = (float(x) for x in band.transfer_norm_bounds.max(axis=0))
-    partition = reduced.partition
-    groups = [partition.members(c) for c in range(partition.n_clusters)]
-    weights = model.center_of_inertia_weights(groups)
-    original = np.asarray(weights @ reference.response.y.T).T
-    approximation = reduced.response(partition.restrict(reference.u0), "step", reference.t).y
-    error = np.abs(original - approximation).max(axis=0)
-    nadir = np.abs(original).max(axis=0)
-    if not np.all(nadir > 0):
-        raise ArithmeticError(f"area {int(np.flatnonzero(~(nadir > 0))[0])} does not respond to the disturbance "
-                              "on the time grid; its relative error is undefined")
     return ReductionAccuracy(
-        n_areas=int(partition.n_clusters), band_rad_s=reference.band, transfer_norm_rad_s_per_pu=transfer_norm,
+        n_areas=int(reduced.partition.n_clusters), band_rad_s=reference.band, transfer_norm_rad_s_per_pu=transfer_norm,
         relative_band_error=band.sup_error_upper / transfer_norm,
         relative_band_error_lower=band.sup_error / transfer_norm_upper,
         area_error_rad_s=error, area_nadir_rad_s=nadir, area_relative_error=error / nadir,

@@ -344,27 +344,41 @@ def _network_solver(model, s, method, lowrank):
     return solve
 
 
-def _exact_at(reduced, w, method, transfer_norms=None, lowrank=True):
+def _exact_at(reduced, w, method, transfer_norms=None, lowrank=True, solvers=None, starts=None):
     """(error, error, lowrank error, lowrank error, Thm 3.8 bound) at s = jw: the norms themselves.
 
     The layout of :func:`_bounds_at` (lower and upper bound equal); without ``lowrank``
     the low-rank model's error is not computed and its two entries are 0. With a
     ``transfer_norms`` cache, ||T(jw)|| (from it, or computed with the same
     factorisation and stored) is appended twice, as the bounds' (lower, upper) pair.
+    With a ``solvers`` dict, the sparse LU of the original at jw is taken from it or
+    stored in it (the other methods' solvers are not kept: a dense LU is n^2 numbers,
+    and GMRES is preconditioned by this reduction's low-rank model). ``starts`` (a dict,
+    updated) holds each norm's singular vector at the previous frequency, its start here.
     """
+    starts = {} if starts is None else starts
+
+    def norm(name, apply):
+        value, starts[name] = symmetric_operator_norm(apply, n, start=starts.get(name), return_vector=True)
+        return value
+
     s = 1j * w
     original, V, partition = reduced.original, reduced.embedding, reduced.partition
     core, M2 = _lowrank_core(reduced, s)
-    solve = _network_solver(original, s, method, (V, core))
+    solve = None if solvers is None else solvers.get(w)
+    if solve is None:
+        solve = _network_solver(original, s, method, (V, core))
+        if solvers is not None and method == "splu":
+            solvers[w] = solve
     lifted_rows = partition.lift(reduced.transfer_matrix(s))
     n = original.n
-    error = symmetric_operator_norm(lambda X: solve(X) - lifted_rows @ partition.restrict(X), n)
-    lowrank_error = symmetric_operator_norm(lambda X: solve(X) - V @ (core @ (V.T @ X)), n) if lowrank else 0.0
+    error = norm("error", lambda X: solve(X) - lifted_rows @ partition.restrict(X))
+    lowrank_error = norm("lowrank", lambda X: solve(X) - V @ (core @ (V.T @ X))) if lowrank else 0.0
     row = (error, error, lowrank_error, lowrank_error, _bound_from_core(reduced, s, core, M2))
     if transfer_norms is None:
         return row
     if w not in transfer_norms:
-        transfer_norms[w] = symmetric_operator_norm(solve, n)
+        transfer_norms[w] = norm("transfer", solve)
     return row + (transfer_norms[w],) * 2
 
 
@@ -691,16 +705,23 @@ def _band_resonances(reduced, eta):
     return centres[in_band & ~undamped], widths[in_band & ~undamped], slowest, np.unique(centres[undamped])
 
 
-def _band_grid(eta, centres, widths, slowest, points_per_decade, undamped):
-    """Log grid from 10^-LOW_DECADES min(eta, slowest) to eta plus each resonance and its half-widths.
-
-    Frequencies within 1e-6 relative of an undamped pole are dropped: the network
-    matrix is (numerically) singular there.
-    """
+def _log_grid(eta, slowest, points_per_decade):
+    """eta 10^(-j / points_per_decade) for j = 0, 1, ... down to 10^-LOW_DECADES min(eta, slowest), ascending."""
     low = 10.0 ** -LOW_DECADES * min(eta, slowest)
-    count = int(np.ceil(np.log10(eta / low) * points_per_decade)) + 1
-    grid = np.logspace(np.log10(low), np.log10(eta), max(count, 2))
-    grid[-1] = eta
+    steps = max(int(np.ceil(np.log10(eta / low) * points_per_decade)), 1)
+    return eta * 10.0 ** (-np.arange(steps, -1, -1) / points_per_decade)
+
+
+def _band_grid(eta, centres, widths, slowest, points_per_decade, undamped):
+    """Log grid down from eta to 10^-LOW_DECADES min(eta, slowest) plus each resonance and its half-widths.
+
+    The log grid is eta 10^(-j / points_per_decade), j = 0, 1, ...: anchored at eta, so
+    that band errors of different reductions of one network sample the same frequencies
+    there and can share what they compute of the original at them. Frequencies within
+    1e-6 relative of an undamped pole are dropped: the network matrix is (numerically)
+    singular there.
+    """
+    grid = _log_grid(eta, slowest, points_per_decade)
     around = np.concatenate([centres, centres - widths, centres + widths])
     grid = np.unique(np.concatenate([grid, around[(around > 0) & (around <= eta)]]))
     if undamped.size:
@@ -764,7 +785,7 @@ def _raise_largest_lower_bounds(reduced, grid, sampled_row, rows, refine):
 
 
 def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=True, method="auto",
-               transfer_norms=None, lowrank=True):
+               transfer_norms=None, solvers=None, lowrank=True):
     """sup_{0 < w <= eta} ||T(jw) - That_k(jw)|| with the low-rank error and Thm 3.8 bound.
 
     Parameters
@@ -801,6 +822,12 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
         holds one). The exact methods then also compute ||T(jw)|| at every frequency
         they sample, with the factorisation the error uses, unless the cache has it,
         store it there, and return it in :attr:`BandError.transfer_norm_bounds`.
+    solvers : dict, optional
+        Sparse LU factorisations of the original's network matrix by frequency w,
+        shared in the same way: method "splu" takes those of its log-spaced grid
+        frequencies from it and stores the ones it makes there (about 2 MB each on a
+        10^4-bus grid; the resonances and the refinement, which other reductions
+        seldom sample, are not kept).
     lowrank : bool
         Also obtain the low-rank model's error ||T - T_k|| (3.27) at every frequency:
         one more spectral norm per frequency for the exact methods (a third of their
@@ -823,8 +850,10 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     The grid, the same rule for every band, so that a wider band never samples a
     narrower one's frequencies more coarsely:
 
-    * ``points_per_decade`` log-spaced frequencies from 10^-2 min(eta, |lambda|_min)
-      to eta, |lambda|_min the slowest nonzero pole found below (:data:`LOW_DECADES`);
+    * log-spaced frequencies eta 10^(-j / ``points_per_decade``), j = 0, 1, ..., down to
+      10^-2 min(eta, |lambda|_min), |lambda|_min the slowest nonzero pole found below
+      (:data:`LOW_DECADES`): the same frequencies for every reduction of a network, as
+      far down as both reach;
     * every resonance in the band, w = |Im lambda| and w +- |Re lambda|, of the
       lightly damped poles (damping ratio below :data:`LIGHT_DAMPING_RATIO`) of the
       original and of the reduced network. A sharp peak (half-width |Re lambda|) is
@@ -907,19 +936,20 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     grid = _band_grid(eta, centres, widths, slowest, points_per_decade, undamped)
     subspace = _slow_subspace(reduced) if method == "bounds" else None
     objective = 1 if method == "bounds" else 0  # the bounds' refinement maximises the upper bound
-    rows, sampled_at = {}, set()
+    rows, sampled_at, starts = {}, set(), {}  # starts: each norm's singular vector at the last frequency
 
-    def errors(w, sampled=False):
+    def errors(w, sampled=False, keep=False):
         if w not in rows or (sampled and w not in sampled_at):
             if subspace is None:
-                rows[w] = _exact_at(reduced, w, method, transfer_norms, lowrank)
+                rows[w] = _exact_at(reduced, w, method, transfer_norms, lowrank, solvers if keep else None, starts)
             else:
                 rows[w] = _bounds_at(reduced, subspace, w, sampled)
                 if sampled:
                     sampled_at.add(w)
         return rows[w]
 
-    on_grid = np.array([errors(float(w))[objective] for w in grid])
+    shared = set(_log_grid(eta, slowest, points_per_decade).tolist())  # the frequencies other reductions sample
+    on_grid = np.array([errors(float(w), keep=w in shared)[objective] for w in grid])
     largest = _largest_local_maxima(on_grid, REFINED_MAXIMA)
     peaks = [float(grid[i]) for i in largest]
     if refine and not undamped.size:  # with undamped poles the sup is inf: nothing to refine

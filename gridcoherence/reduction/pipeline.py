@@ -37,7 +37,8 @@ from ..models.eigengap import DEFAULT_MAX_CLUSTERS
 from ..models.embedding import EMBEDDINGS, EigenpairCache, default_embedding
 from ..models.network import NetworkModel
 from ..models.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
-from .accuracy import AccuracyReference, _arguments_key, _check_tolerance, accuracy_arguments, reduction_accuracy
+from .accuracy import (AccuracyReference, _arguments_key, _check_tolerance, accuracy_arguments, area_step_errors,
+                       reduction_accuracy)
 from .machines import MINIMUM_ORDER, MINIMUM_ORDER_REASON, as_frequency_weight, auto_order, reduce_aggregate
 from .structure import _algorithm1, structure_preserving_reduction
 
@@ -262,14 +263,17 @@ class NetworkReduction:
         area, cluster order), ``smallest_area``, ``met`` (both errors within the
         tolerance and no area below ``min_area_size``), ``note`` (why a row is not a
         candidate: an area below ``min_area_size``, or a k at which the embedding's
-        eigenvalues coincide -- its error columns are then NaN).
+        eigenvalues coincide -- its error columns are then NaN; or why its band error was
+        not computed: its area error alone exceeds the tolerance, and the best error
+        found when no k meets it, so no band error could change the choice -- its band
+        columns are then NaN and ``worst_area_error`` a lower bound of its error).
         """
         if self._selection is not None:
             return self._selection
         accuracy = self.accuracy()
         tolerance = self.options.get("tolerance")
-        row = _selection_row(self.n_clusters, self.options.get("embedding"), accuracy, self.structure.sizes,
-                             None if tolerance is None else accuracy.met(tolerance), "")
+        row = _selection_row(self.n_clusters, self.options.get("embedding"), self.structure.sizes,
+                             None if tolerance is None else accuracy.met(tolerance), "", accuracy=accuracy)
         row["chosen"] = True
         return pd.DataFrame([row], columns=list(SELECTION_COLUMNS))
 
@@ -311,17 +315,20 @@ def _ordinal(n):
     return f"{n}{suffix}"
 
 
-def _selection_row(k, embedding, accuracy, sizes, met, note):
+def _selection_row(k, embedding, sizes, met, note, *, accuracy=None, area_relative_error=None):
+    """One row of :attr:`NetworkReduction.selection_`; without an accuracy its band columns are NaN."""
     sizes = tuple(int(s) for s in sizes)
     row = {"k": int(k), "embedding": embedding, "area_sizes": sizes, "smallest_area": min(sizes, default=0),
-           "met": None if met is None else bool(met), "chosen": False, "note": note}
-    if accuracy is None:
-        row.update(relative_band_error=np.nan, worst_area_error=np.nan, worst_area=-1,
-                   band_error_rad_s_per_pu=np.nan, peak_frequency_rad_s=np.nan)
-    else:
-        row.update(relative_band_error=accuracy.relative_band_error, worst_area_error=accuracy.worst_area_error,
-                   worst_area=accuracy.worst_area, band_error_rad_s_per_pu=accuracy.band_error_rad_s_per_pu,
+           "met": None if met is None else bool(met), "chosen": False, "note": note,
+           "relative_band_error": np.nan, "worst_area_error": np.nan, "worst_area": -1,
+           "band_error_rad_s_per_pu": np.nan, "peak_frequency_rad_s": np.nan}
+    if accuracy is not None:
+        row.update(relative_band_error=accuracy.relative_band_error,
+                   band_error_rad_s_per_pu=accuracy.band_error_rad_s_per_pu,
                    peak_frequency_rad_s=accuracy.peak_frequency_rad_s)
+        area_relative_error = accuracy.area_relative_error
+    if area_relative_error is not None:
+        row.update(worst_area_error=float(np.max(area_relative_error)), worst_area=int(np.argmax(area_relative_error)))
     return row
 
 
@@ -571,9 +578,39 @@ def _candidate_embeddings(model):
     return [default] + [e for e in EMBEDDINGS if e not in (default, "inertia")]
 
 
+@dataclass
+class _Candidate:
+    """One (k, embedding) of the tolerance search: its reduction, area errors and, when measured, accuracy."""
+
+    k: int
+    embedding: str
+    result: "NetworkReduction | None" = None
+    area_relative_error: np.ndarray | None = None  # per area, the step error relative to its nadir
+    accuracy: object = None
+    note: str = ""
+
+    @property
+    def area_error(self):
+        return float(np.max(self.area_relative_error))
+
+    @property
+    def error(self):
+        """The error compared with the tolerance; without the band error, the area error (a lower bound of it)."""
+        return self.area_error if self.accuracy is None else self.accuracy.error
+
+
 def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, t, min_area_size,
             max_k, random_state, progress):
-    """The tolerance search of :func:`reduce_network`: smallest k, then the smallest orders."""
+    """The tolerance search of :func:`reduce_network`: smallest k, then the smallest orders.
+
+    The band error, the costly half of an accuracy (one factorisation of the network
+    matrix per frequency), is computed only where it can change the outcome: for a
+    candidate whose area errors meet the tolerance, and, when no k meets it, for the
+    candidates that might have the smallest error -- in increasing order of area error,
+    until the next one's area error alone is no smaller than the best error found. The
+    choice is the one every band error would give; the other rows keep their area
+    errors, their band columns NaN and a note saying why.
+    """
     tolerance = _check_tolerance(tolerance)
     min_area_size = _check_min_area_size(min_area_size, model.n)
     cap = min(model.n, MAX_TRIED_K if max_k is None else int(max_k))
@@ -587,52 +624,80 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
     reductors = {e: CoherencyReductor(model, embedding=e, max_clusters=max(cap, 2), random_state=random_state)
                  for e in embeddings}
     options = {"random_state": random_state, "partition_given": False, "min_area_size": min_area_size}
-    rows, candidates, measured = [], [], {}
+    # Embeddings that find the same partition give the same reduced network (L_k and the
+    # aggregates depend on the partition and L only): measured once, by partition.
+    area_errors, accuracies = {}, {}
+
+    def measure(candidate):
+        labels = candidate.result.labels.tobytes()
+        if labels not in accuracies:
+            accuracies[labels] = reduction_accuracy(candidate.result.model, reference)
+        candidate.accuracy = accuracies[labels]
+
+    candidates = []
     found = False
     bar = tqdm(range(1, cap + 1), desc="k", disable=not progress, leave=False)
     for k in bar:
         for embedding in embeddings:
+            candidate = _Candidate(k, embedding)
+            candidates.append(candidate)
             try:
                 structure = reductors[embedding].structure(k)
             except ValueError as exc:  # lambda_k = lambda_{k+1}: V_k not determined at this k
-                rows.append(_selection_row(k, embedding, None, (), False, str(exc).split(":")[0]))
-                candidates.append(None)
+                candidate.note = str(exc).split(":")[0]
                 continue
-            result = _network_reduction(structure, order, method, weight, input_weight, embedding=embedding,
-                                        **options)
-            # Embeddings that find the same partition give the same reduced network (L_k and
-            # the aggregates depend on the partition and L only): measured once.
+            candidate.result = _network_reduction(structure, order, method, weight, input_weight,
+                                                  embedding=embedding, **options)
             labels = structure.labels.tobytes()
-            if labels not in measured:
-                measured[labels] = reduction_accuracy(result.model, reference)
-            accuracy = measured[labels]
-            small = int(structure.sizes.min()) < min_area_size
-            note = (f"an area of {int(structure.sizes.min())} machine(s), below min_area_size = {min_area_size}"
-                    if small else "")
-            met = accuracy.met(tolerance) and not small
-            rows.append(_selection_row(k, embedding, accuracy, structure.sizes, met, note))
-            candidates.append((result, accuracy))
-            found = found or met
+            if labels not in area_errors:
+                error, nadir = area_step_errors(candidate.result.model, reference)
+                area_errors[labels] = error / nadir
+            candidate.area_relative_error = area_errors[labels]
+            smallest = int(structure.sizes.min())
+            if smallest < min_area_size:
+                candidate.note = f"an area of {smallest} machine(s), below min_area_size = {min_area_size}"
+            elif candidate.area_error <= tolerance:
+                measure(candidate)
+                found = found or candidate.accuracy.met(tolerance)
         if found:
             break
     bar.close()
-    table = pd.DataFrame(rows, columns=list(SELECTION_COLUMNS))
-    errors = np.maximum(table["relative_band_error"], table["worst_area_error"])
-    eligible = table["met"] if found else table["note"].eq("") & errors.notna()
-    if not eligible.any():
-        eligible = errors.notna()
-    chosen = int(errors.where(eligible).idxmin())
-    table.loc[chosen, "chosen"] = True
-    result, accuracy = candidates[chosen]
+    measured = [c for c in candidates if c.result is not None]
+    pool = [c for c in measured if not c.note] or measured
+    if found:
+        pool = [c for c in pool if c.accuracy is not None and c.accuracy.met(tolerance)]
+    else:
+        best = np.inf
+        for candidate in sorted(pool, key=lambda c: c.area_error):  # stable: earlier rows first on ties
+            if candidate.area_error >= best:
+                break
+            measure(candidate)
+            best = min(best, candidate.error)
+        pool = [c for c in pool if c.accuracy is not None]
+    chosen = min(pool, key=lambda c: c.error)  # the first of equal errors: the smaller k, the default embedding
+    result, accuracy = chosen.result, chosen.accuracy
     if found and order is None:
         result, accuracy = _choose_orders(result, accuracy, tolerance, reference, method, weight, input_weight,
                                           options)
-        table.loc[chosen, ["relative_band_error", "worst_area_error", "worst_area", "band_error_rad_s_per_pu",
-                           "peak_frequency_rad_s"]] = [accuracy.relative_band_error, accuracy.worst_area_error,
-                                                       accuracy.worst_area, accuracy.band_error_rad_s_per_pu,
-                                                       accuracy.peak_frequency_rad_s]
-    result.options.update(tolerance=tolerance, band=reference.band, met=bool(table.loc[chosen, "met"]),
-                           max_k=cap)
+        chosen.accuracy = accuracy
+    rows = []
+    for candidate in candidates:
+        if candidate.result is None:
+            rows.append(_selection_row(candidate.k, candidate.embedding, (), False, candidate.note))
+            continue
+        accuracy_ = candidate.accuracy or accuracies.get(candidate.result.labels.tobytes())
+        note = candidate.note
+        if accuracy_ is None and not note:
+            note = ("band error not computed: the area error alone exceeds the tolerance"
+                    + ("" if found else " and the best error found"))
+        met = bool(accuracy_ is not None and accuracy_.met(tolerance) and not candidate.note)
+        row = _selection_row(candidate.k, candidate.embedding, candidate.result.structure.sizes, met, note,
+                             accuracy=accuracy_, area_relative_error=candidate.area_relative_error)
+        row["chosen"] = candidate is chosen
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=list(SELECTION_COLUMNS))
+    result.options.update(tolerance=tolerance, band=reference.band, met=bool(table.loc[table["chosen"], "met"].iloc[0]),
+                          max_k=cap)
     if found and order is None:
         result.options["order_requested"] = "tolerance"
     result._selection = table
@@ -642,7 +707,10 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
 
 
 def _choose_orders(result, accuracy, tolerance, reference, method, weight, input_weight, options):
-    """Per area, the smallest order whose measured accuracy still meets the tolerance (greedy, area by area)."""
+    """Per area, the smallest order whose measured accuracy still meets the tolerance (greedy, area by area).
+
+    A trial whose area errors already exceed the tolerance is rejected without its band error.
+    """
     structure = result.structure
     orders = result.orders
     minimum = MINIMUM_ORDER[method]
@@ -653,6 +721,9 @@ def _choose_orders(result, accuracy, tolerance, reference, method, weight, input
             trial_orders = orders[:c] + [r] + orders[c + 1:]
             trial = _network_reduction(structure, trial_orders, method, weight, input_weight,
                                        embedding=result.options["embedding"], **options)
+            error, nadir = area_step_errors(trial.model, reference)
+            if np.max(error / nadir) > tolerance:
+                continue
             trial_accuracy = reduction_accuracy(trial.model, reference)
             if trial_accuracy.met(tolerance):
                 orders, result, accuracy = trial_orders, trial, trial_accuracy
@@ -676,7 +747,8 @@ def reduce_network(model, k=None, *, order=None, method="cl", embedding=None, we
     With ``tolerance`` (and no k): for k = 1, 2, ... up to min(n, ``max_k``) and each
     embedding ("laplacian", "normalized" and, for machines, "inertia"; one reductor per
     embedding, so each eigensolve is done once) the reduction is measured
-    (:meth:`NetworkReduction.accuracy` with ``band``, ``u0``, ``t``); the first k at which
+    (:meth:`NetworkReduction.accuracy` with ``band``, ``u0``, ``t``; its band error only
+    where it can change the choice, see :attr:`NetworkReduction.selection_`); the first k at which
     some embedding meets the tolerance -- relative band error and every area's step
     error relative to its nadir at most ``tolerance``, no area below ``min_area_size`` --
     is chosen (the embedding with the smallest error at that k). Then, with ``order``

@@ -361,10 +361,10 @@ class ReducedNetwork(NetworkModel):
         return reduced[..., self.labels[:, None], self.labels[columns][None, :]]
 
     def band_error(self, eta=1.0, *, points_per_decade=band.POINTS_PER_DECADE, refine=True, method="auto",
-                   transfer_norms=None, lowrank=True):
+                   transfer_norms=None, solvers=None, lowrank=True):
         """sup_{0 < w <= eta} ||T(jw) - That_k(jw)||: :func:`gridcoherence.reduction.band.band_error`."""
         return band.band_error(self, eta, points_per_decade=points_per_decade, refine=refine, method=method,
-                               transfer_norms=transfer_norms, lowrank=lowrank)
+                               transfer_norms=transfer_norms, solvers=solvers, lowrank=lowrank)
 
     def lifted_response(self, u0, signal="step", t=None, *, nodes=None):
         """Response of That_k to u(t) = u0 sigma(t), broadcast to the original nodes.

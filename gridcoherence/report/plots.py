@@ -489,6 +489,9 @@ def _strongest_edges(n, rows, cols, weights):
 def plot_error_vs_k(table, *, tolerance=None, title=None, path=None, figsize=(7.0, 4.5), dpi=120):
     """The relative band error and the worst area step error against k, per embedding.
 
+    Rows without a (finite) band error -- not computed by the tolerance search where the
+    area error decided, or unbounded -- show their area error only.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -513,9 +516,10 @@ def plot_error_vs_k(table, *, tolerance=None, title=None, path=None, figsize=(7.
     """
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
-    measured = table[np.isfinite(table["relative_band_error"]) & np.isfinite(table["worst_area_error"])]
+    measured = table[np.isfinite(table["worst_area_error"])]
     for j, (embedding, rows) in enumerate(measured.groupby("embedding", sort=False)):
-        ax.plot(rows["k"], rows["relative_band_error"], marker="o", color=f"C{j}",
+        band = rows[np.isfinite(rows["relative_band_error"])]  # not computed where the area error decided
+        ax.plot(band["k"], band["relative_band_error"], marker="o", color=f"C{j}",
                 label=f"band error / sup||T|| ({embedding})")
         ax.plot(rows["k"], rows["worst_area_error"], marker="s", ls="--", color=f"C{j}",
                 label=f"worst area error / nadir ({embedding})")
@@ -525,7 +529,8 @@ def plot_error_vs_k(table, *, tolerance=None, title=None, path=None, figsize=(7.
                    facecolors="none", edgecolors="k", zorder=3, label="chosen")
     if tolerance is not None:
         ax.axhline(tolerance, color="k", lw=1.0, label=f"tolerance {tolerance:g}")
-    if (measured[["relative_band_error", "worst_area_error"]].to_numpy() > 0).all() and len(measured):
+    values = measured[["relative_band_error", "worst_area_error"]].to_numpy()
+    if len(measured) and (values[np.isfinite(values)] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel("number of areas k")
     ax.set_ylabel("relative error")
