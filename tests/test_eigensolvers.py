@@ -147,3 +147,25 @@ def test_bad_weights_are_refused_naming_the_node():
         smallest_eigenpairs(L, 2, weight=np.ones(4))
     with pytest.raises(ValueError, match="unknown eigen method"):
         smallest_eigenpairs(L, 2, method="lobpcg")
+
+
+def test_threaded_products_are_the_serial_ones_to_the_bit(monkeypatch):
+    import gridcoherence._numeric as numeric
+
+    monkeypatch.setattr(numeric, "THREADED_PRODUCT_MIN_NNZ", 0)  # split even this small matrix
+    A = sp.random(500, 500, density=0.05, random_state=1, format="csr") + sp.eye(500)
+    x = np.random.default_rng(2).standard_normal(500)
+    X = np.random.default_rng(3).standard_normal((500, 4))
+    for workers in (1, 2, 3):
+        with numeric.threaded_product(A, workers) as product:
+            np.testing.assert_array_equal(product @ x, A @ x)
+            np.testing.assert_array_equal(product @ X, A @ X)
+    with pytest.raises(ValueError, match="workers must be a positive number of threads"):
+        with numeric.threaded_product(A, 0):
+            pass
+    # So Lanczos finds the same eigenpairs whatever the number of threads.
+    L = sample_sbm([150, 150], [[0.2, 0.02], [0.02, 0.2]], np.ones((2, 2)), random_state=4).laplacian
+    serial = smallest_eigenpairs(L, 4, method="lanczos", workers=1)
+    threaded = smallest_eigenpairs(L, 4, method="lanczos", workers=2)
+    np.testing.assert_array_equal(serial.values, threaded.values)
+    np.testing.assert_array_equal(serial.vectors, threaded.vectors)

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .._numeric import threaded_product
 from .eigengap import DEGENERACY_RTOL
 
 __all__ = [
@@ -243,7 +244,7 @@ SHIFT_INVERT_MAX_ROW_NNZ = 17
 EIGEN_METHODS = ("auto", "dense", "amg", "shift-invert", "lanczos")
 
 
-def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_state=0, start=None):
+def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_state=0, start=None, workers=None):
     """The k smallest eigenpairs of a Laplacian, or of the pencil L v = lambda diag(weight) v.
 
     ``L`` is trusted to be a symmetric positive semidefinite Laplacian whose kernel is the
@@ -288,6 +289,10 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
         those of another embedding of the same network; the block is completed with
         random vectors. The ARPACK methods ignore it: a start vector built from them
         saved nothing at 10^5 SBM nodes.
+    workers : int, optional
+        Threads of Lanczos's products with S and of the residuals' (row blocks,
+        :func:`~gridcoherence._numeric.threaded_product`, from 2 M stored entries; the
+        results do not depend on it); default every core this process may use.
 
     Returns
     -------
@@ -352,7 +357,7 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
             sigma = 1e-6 * float(np.max(np.abs(S.diagonal()))) or 1e-6
             values, U = spla.eigsh(S, k=k, sigma=-sigma, which="LM", tol=tol, v0=rng.standard_normal(n))
         else:
-            values, U = _lanczos_smallest(S, kernel, k, tol, rng, scale)
+            values, U = _lanczos_smallest(S, kernel, k, tol, rng, scale, workers)
     order = np.argsort(values)
     values, U = values[order], U[:, order]
     if values[0] < -1e-8 * scale:
@@ -364,7 +369,8 @@ def smallest_eigenpairs(L, k, *, weight=None, method="auto", tol=1e-10, random_s
     # L 1 = 0 by construction, so lambda_1 is exactly 0 for every Laplacian; the solvers'
     # round-off (1e-13 relative, of either sign) is not a property of the network.
     values[0] = 0.0
-    residual_norms = np.linalg.norm(S @ U - U * values, axis=0)
+    with threaded_product(S, workers) as product:
+        residual_norms = np.linalg.norm(product @ U - U * values, axis=0)
     vectors = U if root is None else U / root[:, None]
     # Orient deterministically: the first entry of significant size positive.
     for c in range(vectors.shape[1]):
@@ -397,7 +403,7 @@ def _arpack_method(S):
     return "shift-invert" if S.nnz / S.shape[0] <= SHIFT_INVERT_MAX_ROW_NNZ else "lanczos"
 
 
-def _lanczos_smallest(S, kernel, k, tol, rng, scale):
+def _lanczos_smallest(S, kernel, k, tol, rng, scale, workers=None):
     """Lanczos (ARPACK, smallest algebraic) for the k smallest pairs of S, the kernel exact.
 
     One sparse product per iteration, no factorisation: suited to dense random graphs,
@@ -408,13 +414,15 @@ def _lanczos_smallest(S, kernel, k, tol, rng, scale):
     graph, whose eigenspaces Lanczos explores one direction at a time -- copies that the
     iteration skipped are searched for and added (:func:`_add_skipped_copies`). Without
     that mark the search is not made: on the benchmark graphs it would cost half of the
-    solve again.
+    solve again. The products with S, Lanczos's whole cost on large graphs, run on
+    ``workers`` threads (:func:`~gridcoherence._numeric.threaded_product`).
     """
-    values, vectors = spla.eigsh(S, k=k, which="SA", tol=tol, v0=rng.standard_normal(S.shape[0]))
-    order = np.argsort(values)
-    values, vectors = values[order], vectors[:, order]
-    if np.any(np.diff(values[1:]) <= DEGENERACY_RTOL * np.abs(values[2:])):
-        values, vectors = _add_skipped_copies(S, values, vectors, tol, rng, scale)
+    with threaded_product(S, workers) as product:
+        values, vectors = spla.eigsh(product, k=k, which="SA", tol=tol, v0=rng.standard_normal(S.shape[0]))
+        order = np.argsort(values)
+        values, vectors = values[order], vectors[:, order]
+        if np.any(np.diff(values[1:]) <= DEGENERACY_RTOL * np.abs(values[2:])):
+            values, vectors = _add_skipped_copies(product, values, vectors, tol, rng, scale)
     vectors[:, 0] = kernel
     return values, vectors
 
