@@ -34,7 +34,8 @@ from ..models.simulate import uniform_time_grid
 from . import band as band_module
 
 __all__ = ["ReductionAccuracy", "AccuracyReference", "reduction_accuracy", "area_step_errors",
-           "default_disturbance", "default_band", "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND", "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
+           "default_disturbance", "default_band", "accuracy_arguments", "DEFAULT_BAND", "MACHINE_BAND",
+           "DEFAULT_HORIZON", "DEFAULT_SAMPLES"]
 
 #: Default band edge (rad/s) of the band error of a network without inertia: eta = 1,
 #: the band of Thm 3.10 and of the dissertation's Algorithm 1 experiments.

@@ -669,7 +669,7 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
     else:
         best = np.inf
         for candidate in sorted(pool, key=lambda c: c.area_error):  # stable: earlier rows first on ties
-            if candidate.area_error >= best:
+            if best < np.inf and candidate.area_error >= best:  # while best is inf (undamped modes), measure on
                 break
             measure(candidate)
             best = min(best, candidate.error)
@@ -685,14 +685,14 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
         if candidate.result is None:
             rows.append(_selection_row(candidate.k, candidate.embedding, (), False, candidate.note))
             continue
-        accuracy_ = candidate.accuracy or accuracies.get(candidate.result.labels.tobytes())
+        measured_accuracy = candidate.accuracy or accuracies.get(candidate.result.labels.tobytes())
         note = candidate.note
-        if accuracy_ is None and not note:
+        if measured_accuracy is None and not note:
             note = ("band error not computed: the area error alone exceeds the tolerance"
                     + ("" if found else " and the best error found"))
-        met = bool(accuracy_ is not None and accuracy_.met(tolerance) and not candidate.note)
+        met = bool(measured_accuracy is not None and measured_accuracy.met(tolerance) and not candidate.note)
         row = _selection_row(candidate.k, candidate.embedding, candidate.result.structure.sizes, met, note,
-                             accuracy=accuracy_, area_relative_error=candidate.area_relative_error)
+                             accuracy=measured_accuracy, area_relative_error=candidate.area_relative_error)
         row["chosen"] = candidate is chosen
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(SELECTION_COLUMNS))
