@@ -10,6 +10,7 @@ not about the solver: equal to ``eigh``'s to 1e-8 relative, nearly repeated ones
 resolved, truly repeated ones still reported as repeated.
 """
 
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -18,7 +19,8 @@ import scipy.sparse as sp
 from gridcoherence.cases.sbm import sample_sbm
 from gridcoherence.models.eigengap import check_eigengap
 from gridcoherence.models.embedding import EigenpairCache
-from gridcoherence.models.laplacian import build_laplacian, eigenvalue_error_bounds, smallest_eigenpairs
+from gridcoherence.models.laplacian import (build_laplacian, eigenvalue_error_bounds, laplacian_components,
+                                            smallest_eigenpairs)
 
 
 def _cycle(n, perturbed_weight=1.0):
@@ -169,3 +171,21 @@ def test_threaded_products_are_the_serial_ones_to_the_bit(monkeypatch):
     threaded = smallest_eigenpairs(L, 4, method="lanczos", workers=2)
     np.testing.assert_array_equal(serial.values, threaded.values)
     np.testing.assert_array_equal(serial.vectors, threaded.vectors)
+
+
+def test_auto_factorises_only_grid_like_sparse_graphs():
+    # Both have under 17 entries per row; only the grid's LU stays sparse.
+    side = 46  # 2,116 nodes: above the dense limit
+    grid = nx.grid_2d_graph(side, side)
+    L_grid = build_laplacian(nx.convert_node_labels_to_integers(grid).edges())
+    assert smallest_eigenpairs(L_grid, 4).method == "shift-invert"
+    sample = sample_sbm([1100, 1100], [[10 / 1100, 1 / 1100], [1 / 1100, 10 / 1100]], np.ones((2, 2)),
+                        random_state=5)
+    L_random = sample.laplacian
+    components = laplacian_components(L_random)
+    kept = np.sort(components[0])
+    L_random = L_random.tocsr()[kept][:, kept]
+    assert L_random.nnz / L_random.shape[0] < 17
+    spectrum = smallest_eigenpairs(L_random, 4)
+    assert spectrum.method == "lanczos"
+    np.testing.assert_allclose(spectrum.values[1:], _dense(L_random, 4)[1:], rtol=1e-8)
