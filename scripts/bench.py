@@ -89,6 +89,11 @@ Cases (names for ``--only``)
     the peak RSS includes it. Above the limit ``band_error_note`` says why there is none.
     Targets: 10^6 nodes reduced in under 15 s within 3 GiB, 10^5 in under 1.5 s,
     reduction / floor at most 1.3.
+``stretch`` -- the ``large`` reduction once more at 10^7 nodes of expected degree 10 (9
+    inside the block, 1 across; ``--quick``: 20,000), on its largest connected component
+    (``n_connected``; the isolated nodes, about e^-10 of them, are ``dropped_nodes``),
+    without floor or band error: sampling time, reduction time, RSS after sampling and
+    peak RSS. Target: within 20 GiB.
 ``spectral`` -- spectral clustering of the ``large`` SBM graphs (10^4, 10^5, 10^6 nodes;
     ``--quick``: 3,000) into k = 10 clusters, ours against scikit-learn's
     ``SpectralClustering(affinity="precomputed")`` on the adjacency matrix with
@@ -177,21 +182,23 @@ LARGE_BAND_ERROR_NOTE = (
 SIZES = {
     "full": {"side_by_side": [100, 200, 500, 1000, 2000], "equal_accuracy": [100, 200, 500, 1000, 2000],
              "irka_max_order": 30, "sweep_runs": 1000,
-             "large": [10_000, 100_000, 1_000_000],
+             "large": [10_000, 100_000, 1_000_000], "stretch": [10_000_000],
              "spectral": [10_000, 100_000, 1_000_000], "end_to_end": ("pandapower:case9241pegase", 10)},
     "quick": {"side_by_side": [40, 80], "equal_accuracy": [40], "irka_max_order": 5, "sweep_runs": 16,
-              "large": [3_000, 6_000],
+              "large": [3_000, 6_000], "stretch": [20_000],
               "spectral": [3_000],
               "end_to_end": ("nets_nyps68", 5)},
 }
 TARGETS = {"large_1e6_seconds": 15.0, "large_1e6_peak_gib": 3.0, "large_1e5_seconds": 1.5,
-           "floor_ratio": 1.3, "case9241pegase_seconds": 30.0, "spectral_1e6_speedup_over_amg": 3.0}
+           "floor_ratio": 1.3, "case9241pegase_seconds": 30.0, "spectral_1e6_speedup_over_amg": 3.0,
+           "stretch_1e7_peak_gib": 20.0}
 SIDE_BY_SIDE = ("pipeline", "balred", "pymor")
 #: The spectral-clustering methods compared: ours on two embeddings and scikit-learn's with
 #: two eigensolvers.
 SPECTRAL_METHODS = ("gridcoherence-laplacian", "gridcoherence-normalized", "sklearn-amg", "sklearn-arpack")
 SUITES = ("core", "cases", "reduction", "aggregate_reduction", "learning")
-CASES = SIDE_BY_SIDE + ("large", "spectral", "end_to_end", "sweep_dask") + tuple(f"suite_{name}" for name in SUITES)
+CASES = SIDE_BY_SIDE + ("large", "stretch", "spectral", "end_to_end", "sweep_dask") + tuple(
+    f"suite_{name}" for name in SUITES)
 
 
 # ---------------------------------------------------------------------- models
@@ -210,22 +217,23 @@ def side_by_side_model(n, seed=0):
     return NetworkModel(nodes, sample.laplacian, "1/s", name=f"sbm341-sparse-n{sample.n}")
 
 
-def large_sbm_sample(n, k=LARGE_CLUSTERS, seed=0):
-    """k equal blocks, expected degree 27 inside + 3 across, unit weights (an SBMSample)."""
+def large_sbm_sample(n, k=LARGE_CLUSTERS, seed=0, degrees=(LARGE_DEGREE_INSIDE, LARGE_DEGREE_ACROSS)):
+    """k equal blocks, expected degree 27 inside + 3 across (``degrees``), unit weights (an SBMSample)."""
     from gridcoherence.cases.sbm import sample_sbm
 
+    inside, across = degrees
     block = n // k
-    Q = np.full((k, k), LARGE_DEGREE_ACROSS / (n - block))
-    np.fill_diagonal(Q, LARGE_DEGREE_INSIDE / (block - 1))
+    Q = np.full((k, k), across / (n - block))
+    np.fill_diagonal(Q, inside / (block - 1))
     return sample_sbm([block] * k, Q, np.ones((k, k)), random_state=seed)
 
 
-def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0):
+def large_sbm_model(n, k=LARGE_CLUSTERS, seed=0, degrees=(LARGE_DEGREE_INSIDE, LARGE_DEGREE_ACROSS)):
     """:func:`large_sbm_sample` with random family nodes, f = 1/s."""
     from gridcoherence import NetworkModel
     from gridcoherence.cases.random_nodes import random_family_nodes
 
-    sample = large_sbm_sample(n, k, seed)
+    sample = large_sbm_sample(n, k, seed, degrees)
     return NetworkModel(random_family_nodes(sample.n, random_state=seed), sample.laplacian, "1/s")
 
 
@@ -668,6 +676,41 @@ def case_large(n):
             "max_residual_norm": float(laplacian.residual_norms.max()), **large_band_error(final)}
 
 
+#: Expected degree (inside the block, across) of the ``stretch`` SBM.
+STRETCH_DEGREES = (9.0, 1.0)
+
+
+def stretch_model(n, seed=0):
+    """The largest connected component of the degree-10 SBM, random family nodes, f = 1/s.
+
+    At expected degree 10 a node is isolated with probability about e^-10: some hundreds
+    of the 10^7 nodes are, and the pipeline needs a connected network.
+    """
+    from gridcoherence import NetworkModel
+    from gridcoherence.cases.random_nodes import random_family_nodes
+    from gridcoherence.models.laplacian import laplacian_components
+
+    L = large_sbm_sample(n, LARGE_CLUSTERS, seed, STRETCH_DEGREES).laplacian.tocsr()
+    kept = np.sort(laplacian_components(L)[0])
+    if kept.size < n:  # no edge leaves a component: the rows of the kept block still sum to 0
+        L = L[kept][:, kept]
+    return NetworkModel(random_family_nodes(kept.size, random_state=seed), L, "1/s"), n - kept.size
+
+
+def case_stretch(n):
+    import gridcoherence.reduction.pipeline  # noqa: F401 -- imported before the clock starts
+
+    (model, dropped), sample_seconds = _timed(stretch_model, n)
+    sampled_rss = _rss_mb()
+    (final, _, implementation), seconds = _timed(run_pipeline, model, LARGE_CLUSTERS, AGGREGATE_ORDER,
+                                                 LARGE_EMBEDDING)
+    return {"n": n, "n_connected": model.n, "dropped_nodes": dropped, "k": LARGE_CLUSTERS, "edges": model.n_edges,
+            "mean_degree": 2 * model.n_edges / model.n,
+            "embedding": LARGE_EMBEDDING, "blas_threads": _blas_threads(), "sample_seconds": sample_seconds,
+            "reduce_seconds": seconds, "order": final.realization().n_states - 1,
+            "pipeline_implementation": implementation, "rss_after_sampling_mb": round(sampled_rss, 1)}
+
+
 def large_band_error(reduced):
     """The ``band_error*`` fields of a ``large`` row: certified bounds and seconds, or the note."""
     if reduced.original.n > LARGE_BAND_ERROR_LIMIT:
@@ -943,7 +986,7 @@ def ratios(series, equal_accuracy):
     return out
 
 
-def targets(large, spectral, end_to_end, quick):
+def targets(large, spectral, end_to_end, quick, stretch=()):
     report = {}
     done = {r["n"]: r for r in finished(large)}
     report["large_1e6"] = {"target_seconds": TARGETS["large_1e6_seconds"],
@@ -965,6 +1008,11 @@ def targets(large, spectral, end_to_end, quick):
                              "met": bool(all(x <= TARGETS["floor_ratio"] for _, x in ratios_seen))
                              if ratios_seen else None}
     report["spectral_1e6"] = spectral_target(spectral)
+    report["stretch_1e7"] = {"target_peak_gib": TARGETS["stretch_1e7_peak_gib"], "met": None}
+    for r in finished(stretch):
+        if r["n"] == 10_000_000:
+            report["stretch_1e7"].update(seconds=r["reduce_seconds"], peak_gib=r["peak_rss_mb"] / 1024,
+                                         met=bool(r["peak_rss_mb"] / 1024 < TARGETS["stretch_1e7_peak_gib"]))
     report["case9241pegase"] = {"target_seconds": TARGETS["case9241pegase_seconds"], "met": None}
     if end_to_end and not quick and "total_seconds" in end_to_end:
         report["case9241pegase"].update(seconds=end_to_end["total_seconds"],
@@ -1124,6 +1172,15 @@ def markdown(report):
                      "one eigensolve it needs (the 11 smallest pairs of L), cold, timed apart.\n\n"
                      + _table(["n", "sampling s", "reduction s", "eigensolver floor s", "reduction / floor",
                                "peak RSS MB", "eigensolvers", "max residual norm"], rows))
+    stretch = comparison.get("stretch") or []
+    if stretch:
+        rows = [[r["n"], r.get("mean_degree"), r.get("sample_seconds"), _status(r, "reduce_seconds"),
+                 r.get("rss_after_sampling_mb"), r.get("peak_rss_mb")] for r in stretch]
+        parts.append("## Stretch: the reduction at 10^7 nodes (degree 10)\n\n"
+                     "The same reduction on an SBM of expected degree 10 (9 inside the block, 1 across), "
+                     "without floor or band error.\n\n"
+                     + _table(["n", "mean degree", "sampling s", "reduction s", "RSS after sampling MB",
+                               "peak RSS MB"], rows))
     side = comparison.get("side_by_side") or {}
     rows = [[r["machines"], method, _status(r, "reduce_seconds"), r.get("relative_band_error"),
              r.get("relative_step_error")] for method, series in side.items() if isinstance(series, list)
@@ -1229,6 +1286,7 @@ def main(argv=None):
     sweep_dask = run_case(case_sweep_dask, sizes["sweep_runs"], timeout=args.timeout) \
         if "sweep_dask" in selected else None
     large = run_series(case_large, sizes["large"], "n", args.timeout) if "large" in selected else []
+    stretch = run_series(case_stretch, sizes["stretch"], "n", args.timeout) if "stretch" in selected else []
     spectral = {method: run_series(case_spectral, sizes["spectral"], "n", args.timeout, method)
                 for method in SPECTRAL_METHODS} if "spectral" in selected else {}
     end_to_end = run_case(case_end_to_end, *sizes["end_to_end"], timeout=args.timeout) \
@@ -1255,13 +1313,14 @@ def main(argv=None):
                          "sweep_workers": SWEEP_WORKERS},
             "side_by_side": series,
             "large": large,
+            "stretch": stretch,
             "spectral": spectral,
             "end_to_end": end_to_end,
             "equal_accuracy": equal_accuracy,
             "sweep_dask": sweep_dask,
             "ratios": ratios(series, equal_accuracy),
             "fitted_exponents": exponents,
-            "targets": targets(large, spectral, end_to_end, args.quick),
+            "targets": targets(large, spectral, end_to_end, args.quick, stretch),
         },
         "suites": {name: run_suite(name, args.quick, args.suite_timeout)
                    for name in SUITES if f"suite_{name}" in selected},

@@ -19,7 +19,7 @@ import pytest
 import gridcoherence as gc
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
-CASES = ["pipeline", "balred", "pymor", "large", "spectral", "end_to_end", "sweep_dask", "suite_learning"]
+CASES = ["pipeline", "balred", "pymor", "large", "stretch", "spectral", "end_to_end", "sweep_dask", "suite_learning"]
 EQUAL_ACCURACY_METHODS = ["balred-truncate", "balred-matchdc", "pymor-bt", "pymor-irka"]
 
 SIDE_BY_SIDE_FIELDS = {"machines", "states", "order", "reduce_seconds", "band_error", "relative_band_error",
@@ -115,8 +115,15 @@ def test_large_and_end_to_end(report):
     end = comparison["end_to_end"]
     assert END_TO_END_FIELDS <= set(end)
     assert all(_positive(end[key]) for key in END_TO_END_FIELDS - {"case"})
+    [stretch] = comparison["stretch"]
+    assert stretch["n"] == 20_000 and stretch["timeout"] is False and "error" not in stretch, stretch
+    assert stretch["n_connected"] + stretch["dropped_nodes"] == 20_000 and stretch["dropped_nodes"] < 20
+    assert all(_positive(stretch[key]) for key in ("sample_seconds", "reduce_seconds", "peak_rss_mb",
+                                                    "rss_after_sampling_mb"))
+    assert 8.0 < stretch["mean_degree"] < 12.0  # expected degree 10
     targets = comparison["targets"]
-    assert {"large_1e6", "large_1e5", "floor_ratio", "case9241pegase"} <= set(targets)
+    assert {"large_1e6", "large_1e5", "floor_ratio", "case9241pegase", "stretch_1e7"} <= set(targets)
+    assert targets["stretch_1e7"]["met"] is None  # quick sizes never reach 10^7 nodes
     assert targets["large_1e6"]["met"] is None  # quick sizes never reach 10^6 nodes
     assert targets["large_1e5"]["met"] is None
     assert isinstance(targets["floor_ratio"]["met"], bool)  # a fact of the run, whichever way
@@ -145,6 +152,7 @@ def test_markdown_is_rendered_from_the_report(run, tmp_path):
     report, written = run
     text = written.read_text()
     assert "## Spectral clustering" in text and "## Reduction of the SBM networks" in text and "## Targets" in text
+    assert "## Stretch" in text
     assert "| 3000 | sklearn-amg |" in text
     saved = tmp_path / "bench.json"
     saved.write_text(json.dumps(report))
