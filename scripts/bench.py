@@ -1176,9 +1176,9 @@ def markdown(report):
     if stretch:
         rows = [[r["n"], r.get("mean_degree"), r.get("sample_seconds"), _status(r, "reduce_seconds"),
                  r.get("rss_after_sampling_mb"), r.get("peak_rss_mb")] for r in stretch]
-        parts.append("## Stretch: the reduction at 10^7 nodes (degree 10)\n\n"
-                     "The same reduction on an SBM of expected degree 10 (9 inside the block, 1 across), "
-                     "without floor or band error.\n\n"
+        parts.append("## Stretch: the reduction on a sparse SBM of degree 10 (10^7 nodes in a full run)\n\n"
+                     "The same reduction on the largest connected component of an SBM of expected degree 10 "
+                     "(9 inside the block, 1 across), without floor or band error.\n\n"
                      + _table(["n", "mean degree", "sampling s", "reduction s", "RSS after sampling MB",
                                "peak RSS MB"], rows))
     side = comparison.get("side_by_side") or {}
