@@ -148,6 +148,13 @@ def available_cores():
         return max(1, os.cpu_count() or 1)
 
 
+def _row_block(A, start, stop):
+    """Rows start:stop of a CSR matrix sharing its data and index arrays (slicing would copy them)."""
+    first, last = A.indptr[start], A.indptr[stop]
+    return sp.csr_matrix((A.data[first:last], A.indices[first:last], A.indptr[start:stop + 1] - first),
+                         shape=(stop - start, A.shape[1]))
+
+
 @contextlib.contextmanager
 def threaded_product(A, workers=None):
     """A CSR matrix as a LinearOperator whose products run on row blocks in threads.
@@ -179,7 +186,7 @@ def threaded_product(A, workers=None):
         return
     cuts = np.searchsorted(A.indptr, np.linspace(0, A.nnz, workers + 1)[1:-1])
     bounds = np.r_[0, cuts, A.shape[0]]
-    blocks = [(int(a), int(b), A[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    blocks = [(int(a), int(b), _row_block(A, a, b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
         def product(X):
