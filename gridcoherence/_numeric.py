@@ -200,4 +200,4 @@ def threaded_product(A, workers=None):
                 future.result()
             return out
 
-        yield spla.LinearOperator(A.shape, matvec=product, matmat=product, rmatvec=None, dtype=A.dtype)
+        yield spla.LinearOperator(A.shape, matvec=product, matmat=product, dtype=A.dtype)

@@ -357,13 +357,14 @@ def _exact_at(reduced, w, method, transfer_norms=None, lowrank=True, solvers=Non
     updated) holds each norm's singular vector at the previous frequency, its start here.
     """
     starts = {} if starts is None else starts
+    s = 1j * w
+    original, V, partition = reduced.original, reduced.embedding, reduced.partition
+    n = original.n
 
     def norm(name, apply):
         value, starts[name] = symmetric_operator_norm(apply, n, start=starts.get(name), return_vector=True)
         return value
 
-    s = 1j * w
-    original, V, partition = reduced.original, reduced.embedding, reduced.partition
     core, M2 = _lowrank_core(reduced, s)
     solve = None if solvers is None else solvers.get(w)
     if solve is None:
@@ -371,7 +372,6 @@ def _exact_at(reduced, w, method, transfer_norms=None, lowrank=True, solvers=Non
         if solvers is not None and method == "splu":
             solvers[w] = solve
     lifted_rows = partition.lift(reduced.transfer_matrix(s))
-    n = original.n
     error = norm("error", lambda X: solve(X) - lifted_rows @ partition.restrict(X))
     lowrank_error = norm("lowrank", lambda X: solve(X) - V @ (core @ (V.T @ X))) if lowrank else 0.0
     row = (error, error, lowrank_error, lowrank_error, _bound_from_core(reduced, s, core, M2))
@@ -712,18 +712,16 @@ def _log_grid(eta, slowest, points_per_decade):
     return eta * 10.0 ** (-np.arange(steps, -1, -1) / points_per_decade)
 
 
-def _band_grid(eta, centres, widths, slowest, points_per_decade, undamped):
-    """Log grid down from eta to 10^-LOW_DECADES min(eta, slowest) plus each resonance and its half-widths.
+def _band_grid(log_grid, eta, centres, widths, undamped):
+    """The :func:`_log_grid` plus each resonance in the band and its half-widths.
 
-    The log grid is eta 10^(-j / points_per_decade), j = 0, 1, ...: anchored at eta, so
-    that band errors of different reductions of one network sample the same frequencies
-    there and can share what they compute of the original at them. Frequencies within
-    1e-6 relative of an undamped pole are dropped: the network matrix is (numerically)
-    singular there.
+    The log grid is anchored at eta, so that band errors of different reductions of one
+    network sample the same frequencies there and can share what they compute of the
+    original at them. Frequencies within 1e-6 relative of an undamped pole are dropped:
+    the network matrix is (numerically) singular there.
     """
-    grid = _log_grid(eta, slowest, points_per_decade)
     around = np.concatenate([centres, centres - widths, centres + widths])
-    grid = np.unique(np.concatenate([grid, around[(around > 0) & (around <= eta)]]))
+    grid = np.unique(np.concatenate([log_grid, around[(around > 0) & (around <= eta)]]))
     if undamped.size:
         grid = grid[np.abs(grid[:, None] / undamped[None, :] - 1.0).min(axis=1) > 1e-6]
     return grid
@@ -933,7 +931,8 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
     elif method not in _METHODS:
         raise ValueError(f"unknown method {method!r}; use 'auto', 'dense', 'splu', 'gmres' or 'bounds'")
     centres, widths, slowest, undamped = _band_resonances(reduced, eta)
-    grid = _band_grid(eta, centres, widths, slowest, points_per_decade, undamped)
+    log_grid = _log_grid(eta, slowest, points_per_decade)  # the frequencies other reductions sample too
+    grid = _band_grid(log_grid, eta, centres, widths, undamped)
     subspace = _slow_subspace(reduced) if method == "bounds" else None
     objective = 1 if method == "bounds" else 0  # the bounds' refinement maximises the upper bound
     rows, sampled_at, starts = {}, set(), {}  # starts: each norm's singular vector at the last frequency
@@ -948,7 +947,7 @@ def band_error(reduced, eta=1.0, *, points_per_decade=POINTS_PER_DECADE, refine=
                     sampled_at.add(w)
         return rows[w]
 
-    shared = set(_log_grid(eta, slowest, points_per_decade).tolist())  # the frequencies other reductions sample
+    shared = set(log_grid.tolist())
     on_grid = np.array([errors(float(w), keep=w in shared)[objective] for w in grid])
     largest = _largest_local_maxima(on_grid, REFINED_MAXIMA)
     peaks = [float(grid[i]) for i in largest]
