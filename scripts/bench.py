@@ -657,22 +657,28 @@ def _rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _timed_reduction(model, sample_seconds):
+    """(final model, fields) of the ``large`` reduction of ``model``: what ``large`` and ``stretch`` share."""
+    sampled_rss = _rss_mb()
+    (final, _, implementation), seconds = _timed(run_pipeline, model, LARGE_CLUSTERS, AGGREGATE_ORDER,
+                                                 LARGE_EMBEDDING)
+    return final, {"n": model.n, "k": LARGE_CLUSTERS, "edges": model.n_edges,
+                   "mean_degree": 2 * model.n_edges / model.n, "embedding": LARGE_EMBEDDING,
+                   "blas_threads": _blas_threads(), "sample_seconds": sample_seconds, "reduce_seconds": seconds,
+                   "order": final.realization().n_states - 1, "pipeline_implementation": implementation,
+                   "rss_after_sampling_mb": round(sampled_rss, 1)}
+
+
 def case_large(n):
     import gridcoherence.reduction.pipeline  # noqa: F401 -- imported before the clock starts
     from gridcoherence.models.laplacian import smallest_eigenpairs
 
     model, sample_seconds = _timed(large_sbm_model, n)
-    sampled_rss = _rss_mb()
-    (final, structure, implementation), seconds = _timed(run_pipeline, model, LARGE_CLUSTERS, AGGREGATE_ORDER,
-                                                         LARGE_EMBEDDING)
+    final, row = _timed_reduction(model, sample_seconds)
     reduced_rss = _rss_mb()
     laplacian, floor = _timed(smallest_eigenpairs, model.laplacian, LARGE_CLUSTERS + 1)
-    return {"n": model.n, "k": LARGE_CLUSTERS, "edges": model.n_edges, "mean_degree": 2 * model.n_edges / model.n,
-            "embedding": LARGE_EMBEDDING, "blas_threads": _blas_threads(),
-            "sample_seconds": sample_seconds, "reduce_seconds": seconds, "order": final.realization().n_states - 1,
-            "pipeline_implementation": implementation, "rss_after_sampling_mb": round(sampled_rss, 1),
-            "rss_after_reduction_mb": round(reduced_rss, 1), "floor_seconds": floor,
-            "floor_methods": [laplacian.method], "reduce_over_floor": seconds / floor,
+    return {**row, "rss_after_reduction_mb": round(reduced_rss, 1), "floor_seconds": floor,
+            "floor_methods": [laplacian.method], "reduce_over_floor": row["reduce_seconds"] / floor,
             "max_residual_norm": float(laplacian.residual_norms.max()), **large_band_error(final)}
 
 
@@ -701,14 +707,8 @@ def case_stretch(n):
     import gridcoherence.reduction.pipeline  # noqa: F401 -- imported before the clock starts
 
     (model, dropped), sample_seconds = _timed(stretch_model, n)
-    sampled_rss = _rss_mb()
-    (final, _, implementation), seconds = _timed(run_pipeline, model, LARGE_CLUSTERS, AGGREGATE_ORDER,
-                                                 LARGE_EMBEDDING)
-    return {"n": n, "n_connected": model.n, "dropped_nodes": dropped, "k": LARGE_CLUSTERS, "edges": model.n_edges,
-            "mean_degree": 2 * model.n_edges / model.n,
-            "embedding": LARGE_EMBEDDING, "blas_threads": _blas_threads(), "sample_seconds": sample_seconds,
-            "reduce_seconds": seconds, "order": final.realization().n_states - 1,
-            "pipeline_implementation": implementation, "rss_after_sampling_mb": round(sampled_rss, 1)}
+    _, row = _timed_reduction(model, sample_seconds)
+    return {**row, "n": n, "n_connected": model.n, "dropped_nodes": dropped}
 
 
 def large_band_error(reduced):
