@@ -126,7 +126,9 @@ def test_large_and_end_to_end(report):
     assert targets["stretch_1e7"]["met"] is None  # quick sizes never reach 10^7 nodes
     assert targets["large_1e6"]["met"] is None  # quick sizes never reach 10^6 nodes
     assert targets["large_1e5"]["met"] is None
-    assert isinstance(targets["floor_ratio"]["met"], bool)  # a fact of the run, whichever way
+    floor = targets["floor_ratio"]
+    assert floor["met"] is None  # quick sizes stay below the sizes the floor target judges
+    assert {"reduction n=3000", "reduction n=6000"} <= set(floor) and _positive(floor["reduction n=3000"])
 
 
 def test_spectral_comparison(report):
@@ -364,3 +366,19 @@ def test_spectral_target_against_scikit_learn_amg_at_a_million_nodes():
     target = bench.spectral_target(failed)
     assert target["met"] is None and target["amg_status"] == "MemoryError"
     assert bench.spectral_target({})["met"] is None
+
+
+def test_floor_target_judges_the_ratios_from_its_smallest_size_up():
+    bench = _bench_module()
+
+    def large(n, ratio):
+        return {"n": n, "reduce_seconds": 1.0, "reduce_over_floor": ratio, "timeout": False}
+
+    def floor(rows):
+        return bench.targets(rows, {}, None, quick=False)["floor_ratio"]
+
+    small = bench.FLOOR_RATIO_MIN_N // 10
+    report = floor([large(small, 4.0), large(bench.FLOOR_RATIO_MIN_N, 1.2)])
+    assert report[f"reduction n={small}"] == 4.0 and report["met"] is True  # reported, not judged
+    assert floor([large(small, 1.0), large(bench.FLOOR_RATIO_MIN_N, 1.4)])["met"] is False
+    assert floor([large(small, 1.0)])["met"] is None
