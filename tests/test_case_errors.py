@@ -411,3 +411,13 @@ def test_case_errors_pickle_with_their_parts():
     assert (type(error), error.source, error.field, str(error)) == \
         (CaseError, "a.toml", "machines.H", "case a.toml: field 'machines.H': must be > 0")
 
+
+
+def test_a_named_network_is_built_once_and_every_caller_gets_its_own_copy():
+    from gridcoherence.cases import network_sources
+
+    first = network_sources.named_network("test", "case9")
+    first.load["p_mw"] *= 2.0  # a caller changing its network changes no other caller's
+    second = network_sources.named_network("test", "case9")
+    assert second is not first and np.allclose(second.load["p_mw"] * 2.0, first.load["p_mw"])
+    assert network_sources._built_network.cache_info().hits >= 1

@@ -18,7 +18,9 @@ reads its table through a :class:`~gridcoherence.cases.schema.TableReader` and r
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import inspect
 import json
 import logging
@@ -172,13 +174,26 @@ def named_network(source, name):
         raise CaseError(source, "network.name", f"pandapower.networks has no network {name!r}{what}"
                         + (f"; did you mean {close[0]!r}?" if close else ""))
     try:
-        net = getattr(pn, name)()
+        net = _built_network(name)
     except TypeError as exc:
         raise CaseError(source, "network.name", f"pandapower.networks.{name} needs arguments: {exc}") from exc
     if not isinstance(net, pp.pandapowerNet):
         raise CaseError(source, "network.name", f"pandapower.networks.{name}() returns a "
                         f"{type(net).__name__}, not a network")
-    return net
+    # A copy: the caller solves a power flow on it (and may change it); the cached one stays as built.
+    return copy.deepcopy(net)
+
+
+@functools.lru_cache(maxsize=8)
+def _built_network(name):
+    """``pandapower.networks.<name>()``, built once per process.
+
+    Building parses pandapower's JSON file of the network: 0.4 s for the Icelandic grid,
+    against 6 ms for a copy; studies and test suites load the same case many times.
+    """
+    import pandapower.networks as pn
+
+    return getattr(pn, name)()
 
 
 def _check_buses_and_reference(source, net):
