@@ -382,3 +382,12 @@ def test_floor_target_judges_the_ratios_from_its_smallest_size_up():
     assert report[f"reduction n={small}"] == 4.0 and report["met"] is True  # reported, not judged
     assert floor([large(small, 1.0), large(bench.FLOOR_RATIO_MIN_N, 1.4)])["met"] is False
     assert floor([large(small, 1.0)])["met"] is None
+
+
+def test_the_benchmarks_page_is_the_render_of_its_saved_report():
+    """docs/benchmarks.md shows the run in docs/benchmarks.json, not numbers from elsewhere."""
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    bench = _bench_module()
+    report = json.loads((docs / "benchmarks.json").read_text())
+    assert report["benchmark"] == "gridcoherence" and report["quick"] is False
+    assert (docs / "benchmarks.md").read_text() == bench.markdown(report)
