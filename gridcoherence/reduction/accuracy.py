@@ -453,7 +453,16 @@ def reduction_accuracy(reduced, reference):
     >>> accuracy.n_areas, accuracy.area_relative_error.shape, bool(0 < accuracy.relative_band_error < 1)
     (2, (2,), True)
     """
-    error, nadir = area_step_errors(reduced, reference)
+    return _accuracy_with_band_error(reduced, reference, area_step_errors(reduced, reference))
+
+
+def _accuracy_with_band_error(reduced, reference, area_errors):
+    """:func:`reduction_accuracy` given the ``(error, nadir)`` of :func:`area_step_errors`.
+
+    For the tolerance search, which has them already where it decides whether the band
+    error is needed.
+    """
+    error, nadir = area_errors
     band = reduced.band_error(reference.band, transfer_norms=reference.transfer_norms, solvers=reference.solvers,
                               lowrank=False)
     transfer_norm, transfer_norm_upper = (float(x) for x in band.transfer_norm_bounds.max(axis=0))

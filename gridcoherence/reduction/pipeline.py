@@ -37,8 +37,8 @@ from ..models.eigengap import DEFAULT_MAX_CLUSTERS
 from ..models.embedding import EMBEDDINGS, EigenpairCache, default_embedding
 from ..models.network import NetworkModel
 from ..models.nodes import LTINodes, SwingTurbineNodes, stack_single_nodes
-from .accuracy import (AccuracyReference, _arguments_key, _check_tolerance, accuracy_arguments, area_step_errors,
-                       reduction_accuracy)
+from .accuracy import (AccuracyReference, _accuracy_with_band_error, _arguments_key, _check_tolerance,
+                       accuracy_arguments, area_step_errors, reduction_accuracy)
 from .machines import MINIMUM_ORDER, MINIMUM_ORDER_REASON, as_frequency_weight, auto_order, reduce_aggregate
 from .structure import _algorithm1, structure_preserving_reduction
 
@@ -631,7 +631,7 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
     def measure(candidate):
         labels = candidate.result.labels.tobytes()
         if labels not in accuracies:
-            accuracies[labels] = reduction_accuracy(candidate.result.model, reference)
+            accuracies[labels] = _accuracy_with_band_error(candidate.result.model, reference, area_errors[labels])
         candidate.accuracy = accuracies[labels]
 
     candidates = []
@@ -650,9 +650,9 @@ def _choose(model, tolerance, *, order, method, weight, input_weight, band, u0, 
                                                   embedding=embedding, **options)
             labels = structure.labels.tobytes()
             if labels not in area_errors:
-                error, nadir = area_step_errors(candidate.result.model, reference)
-                area_errors[labels] = error / nadir
-            candidate.area_relative_error = area_errors[labels]
+                area_errors[labels] = area_step_errors(candidate.result.model, reference)
+            error, nadir = area_errors[labels]
+            candidate.area_relative_error = error / nadir
             smallest = int(structure.sizes.min())
             if smallest < min_area_size:
                 candidate.note = f"an area of {smallest} machine(s), below min_area_size = {min_area_size}"
@@ -721,10 +721,10 @@ def _choose_orders(result, accuracy, tolerance, reference, method, weight, input
             trial_orders = orders[:c] + [r] + orders[c + 1:]
             trial = _network_reduction(structure, trial_orders, method, weight, input_weight,
                                        embedding=result.options["embedding"], **options)
-            error, nadir = area_step_errors(trial.model, reference)
-            if np.max(error / nadir) > tolerance:
+            area_errors = area_step_errors(trial.model, reference)
+            if np.max(area_errors[0] / area_errors[1]) > tolerance:
                 continue
-            trial_accuracy = reduction_accuracy(trial.model, reference)
+            trial_accuracy = _accuracy_with_band_error(trial.model, reference, area_errors)
             if trial_accuracy.met(tolerance):
                 orders, result, accuracy = trial_orders, trial, trial_accuracy
                 break
